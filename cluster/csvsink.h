@@ -1,0 +1,47 @@
+/* csvsink: writes one CSV part file (header + rows), buffered.
+ *
+ * Rows are written to a hidden in-progress file ".<name>.inprogress" in the
+ * target directory and published as <name> by an atomic rename in
+ * weir_csvsink_close(), after flush and fsync, so readers never see a
+ * partial file. Values are quoted per RFC 4180 when they hold a comma,
+ * quote, CR or LF. Doubles are written with the shortest text that reads
+ * back to the same value ("%.17g" trimmed: 1.5, 0.1, 12.35). NULL is an
+ * empty field. One thread owns a sink.
+ */
+#ifndef WEIR_CSVSINK_H
+#define WEIR_CSVSINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+
+typedef struct weir_csvsink weir_csvsink_t;
+
+/* Creates dir (and parents) if needed and opens dir/.name.inprogress.
+ * header: the column names. Returns 0 or -errno. */
+int weir_csvsink_open(const char *dir, const char *name, const char *const *header, int n_cols,
+                      weir_csvsink_t **out);
+
+/* Row building: add fields left to right, then end the row. Each returns 0
+ * or -errno (a full disk surfaces here or at close). */
+int weir_csvsink_str(weir_csvsink_t *s, const char *v, size_t len);
+int weir_csvsink_i64(weir_csvsink_t *s, int64_t v);
+int weir_csvsink_f64(weir_csvsink_t *s, double v);
+int weir_csvsink_null(weir_csvsink_t *s);
+int weir_csvsink_end_row(weir_csvsink_t *s);
+
+/* Writes row `row` of b, all of b's columns, as one CSV row. */
+int weir_csvsink_batch_row(weir_csvsink_t *s, const weir_batch_t *b, uint32_t row);
+
+uint64_t weir_csvsink_rows(const weir_csvsink_t *s);
+
+/* Flushes, fsyncs, renames to the final name, fsyncs the directory, frees,
+ * sets *s = NULL. Returns 0 or -errno (the in-progress file is then left
+ * for inspection). */
+int weir_csvsink_close(weir_csvsink_t **s);
+
+/* Frees without publishing (the in-progress file is removed). */
+void weir_csvsink_discard(weir_csvsink_t **s);
+
+#endif

@@ -1,0 +1,53 @@
+/* csvsrc: reads one split of a CSV file (RFC 4180) into batches.
+ *
+ * The file has a header row; the job's schema names the columns it uses
+ * (matched by header name; others are skipped). Quoted fields may hold
+ * commas, doubled quotes and line breaks; lines end in LF or CRLF. An empty
+ * field is NULL. A split is a byte range [i*size/n, (i+1)*size/n) of the
+ * file; a split owns every record that starts inside its range, found by
+ * the quote parity of the bytes before it, so every record is read by
+ * exactly one split whatever the quoting.
+ *
+ * A row that cannot be parsed (wrong field count, bad number, bad or
+ * out-of-range timestamp, NULL event time) is handed to the bad-row
+ * callback with its line number and reason and skipped; reading goes on.
+ * The file is read with mmap; parsing allocates nothing per row.
+ */
+#ifndef WEIR_CSVSRC_H
+#define WEIR_CSVSRC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "job.h"
+
+typedef struct weir_csvsrc weir_csvsrc_t;
+
+/* Called for each rejected row. line: 1-based line number where the record
+ * starts; reason: NUL-terminated, e.g. "column fare_amount: 'abc' is not a
+ * number"; raw: the record's bytes (not NUL-terminated). Pointers live
+ * until the callback returns. */
+typedef void (*weir_bad_row_fn)(void *ctx, uint64_t line, const char *reason, const char *raw,
+                                size_t raw_len);
+
+/* Opens split `split` of `n_splits` of job->source.path. The job must
+ * outlive the reader. Returns 0, -errno (file), or WEIR_EINVAL (header
+ * lacks a schema column: err names it). err: err_cap bytes, for the
+ * message. */
+int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc_t **out,
+                     char *err, size_t err_cap);
+
+/* Appends up to max_rows good rows (and stops early once the batch holds
+ * max_bytes or more) to b, which has the job's schema and room for them.
+ * Sets *eof = 1 when the split is exhausted. Returns 0 or -ENOMEM. */
+int weir_csvsrc_read(weir_csvsrc_t *s, weir_batch_t *b, uint32_t max_rows, size_t max_bytes,
+                     weir_bad_row_fn bad, void *ctx, int *eof);
+
+/* Bytes of the split consumed so far, and the split's size. */
+uint64_t weir_csvsrc_bytes_read(const weir_csvsrc_t *s);
+uint64_t weir_csvsrc_bytes_total(const weir_csvsrc_t *s);
+
+void weir_csvsrc_destroy(weir_csvsrc_t **s);
+
+#endif

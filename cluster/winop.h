@@ -1,0 +1,56 @@
+/* winop: the keyed event-time window operator, fused with its file sink
+ * (DESIGN §6, §7).
+ *
+ * Input: batches of rows (the job's source schema) whose key groups lie in
+ * [kg_first, kg_last], and watermarks. Output: one CSV row per fired window
+ * and key (key columns, window_start, window_end, aggregates by `as` name)
+ * to the results sink; late rows (schema columns) to the late sink, or
+ * counted only when it is NULL (policy drop).
+ *
+ * Semantics are those of DESIGN §6 / the reference oracle: a window fires
+ * when W >= end - 1 and is dropped when W >= end - 1 + allowed_lateness; a
+ * row is checked against W before W moves; a row whose windows are all
+ * dropped is late; a row reaching a fired but retained window fires it again
+ * with the full value. Session windows merge per key.
+ *
+ * State: accumulators live in a bounded in-memory table and are written to
+ * RocksDB (column family per operator) in write batches when the table is
+ * full, when windows fire, and at the end; RocksDB holds the truth for
+ * everything not in memory. One thread owns an operator.
+ */
+#ifndef WEIR_WINOP_H
+#define WEIR_WINOP_H
+
+#include <stdint.h>
+
+#include "batch.h"
+#include "csvsink.h"
+#include "job.h"
+#include "state.h"
+
+typedef struct weir_winop weir_winop_t;
+
+/* job, st, results and late are borrowed and must outlive the operator;
+ * late may be NULL (drop). cf_name names the column family (created; any
+ * previous content is dropped). Returns 0, -ENOMEM or WEIR_ESTATE. */
+int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name,
+                    uint32_t kg_first, uint32_t kg_last, weir_csvsink_t *results,
+                    weir_csvsink_t *late, weir_winop_t **out);
+
+/* Accumulates every row of b (checking each against the current
+ * watermark). Returns 0, -errno (sink) or WEIR_ESTATE. */
+int weir_winop_process(weir_winop_t *op, const weir_batch_t *b);
+
+/* Moves the watermark to wm_ms (ignored if not ahead) and fires due
+ * windows; WEIR_TS_MAX fires everything. Returns 0, -errno or WEIR_ESTATE. */
+int weir_winop_advance(weir_winop_t *op, int64_t wm_ms);
+
+int64_t weir_winop_watermark(const weir_winop_t *op);
+uint64_t weir_winop_rows_in(const weir_winop_t *op);
+uint64_t weir_winop_rows_out(const weir_winop_t *op);  /* result rows written */
+uint64_t weir_winop_late(const weir_winop_t *op);      /* late rows (written or dropped) */
+
+/* Frees; drops the column family. Sets *op = NULL; accepts NULL. */
+void weir_winop_destroy(weir_winop_t **op);
+
+#endif
