@@ -6,6 +6,7 @@
 #include "keygroup.h"
 
 #include <string.h>
+#define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 static size_t s_put_be64(uint8_t *buf, size_t cap, size_t at, uint64_t v)
