@@ -65,7 +65,7 @@ typedef struct {
     int64_t max_out_of_orderness_ms; /* >= 0, default 0 */
     int64_t idle_timeout_ms;      /* 0 = never idle (default) */
     int64_t max_drift_ms;         /* 0 = no alignment (default) */
-    int32_t tz_offset_ms;         /* fixed offset for zone-less text timestamps, default 0 */
+    int32_t tz_offset_ms;         /* `time_zone: "-05:00"`: offset of zone-less text timestamps, default 0 (UTC) */
     /* generator source (type == WEIR_SOURCE_GENERATOR) */
     int64_t gen_rows;             /* 0 = unbounded */
     int64_t gen_rate;             /* rows per second, 0 = unlimited */
@@ -143,6 +143,15 @@ typedef struct {
         int64_t interval_ms;         /* default 500 */
         int64_t timeout_ms;          /* default 3000 */
     } heartbeat;
+    struct {
+        int strategy;                /* WEIR_RESTART_*, default NONE */
+        int64_t delay_ms;            /* fixed: default 1000 */
+        int64_t initial_ms;          /* exponential: default 1000 */
+        int64_t max_ms;              /* exponential: default 30000 */
+        int max_attempts;            /* default 10 */
+    } restart;
 } weir_job_t;
+
+enum { WEIR_RESTART_NONE = 0, WEIR_RESTART_FIXED = 1, WEIR_RESTART_EXPONENTIAL = 2 };
 
 #endif
