@@ -64,6 +64,12 @@ void weir_wire_free(Weir__V1__Envelope *env)
         weir__v1__envelope__free_unpacked(env, NULL);
 }
 
+void weir_wire_free_reply(Weir__V1__Reply *rep)
+{
+    if (rep)
+        weir__v1__reply__free_unpacked(rep, NULL);
+}
+
 /* ---- data plane ---- */
 
 struct weir_wire_scratch {

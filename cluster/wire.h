@@ -37,6 +37,8 @@ int weir_wire_send(void *sock, const void *rid, size_t rid_len, Weir__V1__Envelo
  * weir_wire_free(). WEIR_EPROTO or WEIR_EVERSION (then *out untouched). */
 int weir_wire_decode(const void *data, size_t len, Weir__V1__Envelope **out);
 void weir_wire_free(Weir__V1__Envelope *env);
+/* Frees a Reply detached from a decoded Envelope. */
+void weir_wire_free_reply(Weir__V1__Reply *rep);
 
 /* Header of one data frame. */
 typedef struct {
