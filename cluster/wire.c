@@ -280,14 +280,17 @@ done:
 
 /* Bump arena for protobuf-c: one per thread (thread-local), grown to the
  * largest frame seen, reset after each decode. Requests that do not fit
- * fall back to malloc and are freed at reset. */
+ * fall back to malloc and are freed at reset. There is no limit on their
+ * number: protobuf-c makes several requests per column, and a cap would
+ * refuse a valid wide batch (as malformed) until the arena had grown. */
 typedef struct {
     uint8_t *mem;
     size_t cap, used;
-    void *spill[64];
-    int n_spill;
+    void *spill; /* malloc'd blocks, linked through their first word */
     size_t want; /* largest total seen, to grow mem at the next reset */
 } s_arena_t;
+
+enum { S_SPILL_HDR = 16 }; /* link word, padded to keep 16-byte alignment */
 
 static _Thread_local s_arena_t s_arena;
 
@@ -301,21 +304,23 @@ static void *s_arena_alloc(void *ud, size_t size)
         a->used += size;
         return p;
     }
-    if (a->n_spill == 64)
+    void **blk = malloc(S_SPILL_HDR + size);
+    if (!blk)
         return NULL;
-    void *p = malloc(size);
-    if (p)
-        a->spill[a->n_spill++] = p;
-    return p;
+    *blk = a->spill;
+    a->spill = blk;
+    return (uint8_t *)blk + S_SPILL_HDR;
 }
 
 static void s_arena_free(void *ud, void *p) { (void)ud, (void)p; }
 
 static void s_arena_reset(s_arena_t *a)
 {
-    for (int i = 0; i < a->n_spill; i++)
-        free(a->spill[i]);
-    a->n_spill = 0;
+    while (a->spill) {
+        void **blk = a->spill;
+        a->spill = *blk;
+        free(blk);
+    }
     if (a->want > a->cap) {
         size_t c = a->want * 2;
         uint8_t *m = realloc(a->mem, c);

@@ -879,6 +879,42 @@ static void decode_batch_refuses_inconsistent_string_lengths(void)
     s_expect_decode(buf, n, s_raw_types, 2, 8, 0);
 }
 
+static void widest_batch_decodes_on_a_threads_first_frame(void)
+{
+    /* WEIR_MAX_COLS columns, strings among them: protobuf-c makes several
+     * allocations per column, more than a fresh decode arena holds. */
+    weir_type_t types[WEIR_MAX_COLS];
+    for (int i = 0; i < WEIR_MAX_COLS; i++)
+        types[i] = i % 2 ? WEIR_TYPE_STRING : WEIR_TYPE_DOUBLE;
+    weir_batch_t *out = weir_batch_new(types, WEIR_MAX_COLS, 4, 8);
+    weir_batch_t *in = weir_batch_new(types, WEIR_MAX_COLS, 4, 8);
+    for (uint32_t r = 0; r < 4; r++) {
+        for (int i = 0; i < WEIR_MAX_COLS; i++) {
+            if (i % 2)
+                weir_batch_put_str(out, i, "value", 5);
+            else
+                weir_batch_put_f64(out, i, r * 0.25);
+        }
+        weir_batch_commit_row(out, r);
+    }
+    void *a, *b;
+    s_pair(ZMQ_PAIR, ZMQ_PAIR, NULL, &a, &b);
+    weir_wire_scratch_t *scratch = weir_wire_scratch_new();
+    weir_frame_hdr_t h = s_hdr(0, 0);
+    CU_ASSERT_EQUAL(weir_wire_send_frame(b, &h, out, scratch), 0);
+    s_msg_t m;
+    CU_ASSERT_EQUAL_FATAL(s_recv(a, &m), 2);
+    /* The state of a thread that has not decoded anything yet. */
+    weir_wire_thread_cleanup();
+    CU_ASSERT_EQUAL(weir_wire_decode_batch(s_data(&m, 1), s_size(&m, 1), in), 0);
+    CU_ASSERT_TRUE(s_batch_equal(out, in));
+    s_msg_close(&m);
+    weir_wire_scratch_destroy(&scratch);
+    weir_batch_destroy(&in);
+    weir_batch_destroy(&out);
+    s_close(&a, &b);
+}
+
 /* A decoded batch, whatever the bytes were, is one the rest of weir can
  * read without going out of bounds. */
 static bool s_batch_sane(const weir_batch_t *b)
@@ -1018,6 +1054,8 @@ void test_wire_register(void)
                 decode_batch_refuses_more_rows_than_the_receiving_batch_holds);
     CU_add_test(s, "decode_batch refuses inconsistent string lengths",
                 decode_batch_refuses_inconsistent_string_lengths);
+    CU_add_test(s, "the widest batch decodes on a thread's first frame",
+                widest_batch_decodes_on_a_threads_first_frame);
     CU_add_test(s, "decoders never crash on truncated or random bytes (seeded)",
                 decoders_never_crash_on_truncated_or_random_bytes);
 }
