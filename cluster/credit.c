@@ -121,11 +121,17 @@ void weir_credit_rx_close(weir_credit_rx_t *rx, uint32_t ch)
     c->closed = true;
     c->outstanding = 0;
     c->backlog = 0;
-    /* Floating buffers not holding a frame go back now; those in use come
-     * back when consumed (on_consumed sees floating > 0). */
-    uint32_t idle = c->floating > c->in_use ? c->floating - c->in_use : 0;
-    c->floating -= idle;
-    rx->pool += idle;
+    /* The frames still queued fill the channel's exclusive buffers first;
+     * it keeps a floating buffer only for each frame beyond those, and
+     * on_consumed returns them one by one. Every other floating buffer is
+     * idle and goes back now: a closed channel gets no credit back, so a
+     * floating buffer kept for a frame that fits in an exclusive buffer
+     * would never return to the pool. */
+    uint32_t keep = c->in_use > rx->exclusive ? c->in_use - rx->exclusive : 0;
+    if (c->floating > keep) {
+        rx->pool += c->floating - keep;
+        c->floating = keep;
+    }
 }
 
 uint32_t weir_credit_rx_outstanding(const weir_credit_rx_t *rx, uint32_t ch)

@@ -193,6 +193,35 @@ static void closed_channel_keeps_its_queued_frames_until_consumed(void)
     weir_credit_rx_destroy(&rx);
 }
 
+static void closing_a_channel_returns_its_floating_buffers_and_leaks_no_credit(void)
+{
+    weir_credit_rx_t *rx = weir_credit_rx_new(2, 2, 1);
+    uint32_t grant[2] = {0};
+    weir_credit_rx_open(rx, 0);
+    weir_credit_rx_open(rx, 1);
+    CU_ASSERT_EQUAL(weir_credit_rx_on_frame(rx, 0, 5), 0);
+    weir_credit_rx_on_consumed(rx, 0, grant);
+    CU_ASSERT_EQUAL(grant[0], 2); /* its exclusive buffer + the floating one */
+    CU_ASSERT_EQUAL(weir_credit_rx_floating_free(rx), 0);
+    /* One more frame arrives, then the peer disappears. The queued frame
+     * fits in the channel's exclusive buffers, so the floating buffer it
+     * held is idle and goes back to the pool now. */
+    CU_ASSERT_EQUAL(weir_credit_rx_on_frame(rx, 0, 5), 0);
+    weir_credit_rx_close(rx, 0);
+    CU_ASSERT_EQUAL(weir_credit_rx_floating_free(rx), 1);
+    memset(grant, 0, sizeof grant);
+    CU_ASSERT_EQUAL(weir_credit_rx_on_consumed(rx, 0, grant), 0);
+    CU_ASSERT_EQUAL(weir_credit_rx_floating_free(rx), 1);
+    /* The other channel can have it. */
+    CU_ASSERT_EQUAL(weir_credit_rx_on_frame(rx, 1, 4), 0);
+    memset(grant, 0, sizeof grant);
+    weir_credit_rx_on_consumed(rx, 1, grant);
+    CU_ASSERT_EQUAL(grant[0], 0);
+    CU_ASSERT_EQUAL(grant[1], 2);
+    CU_ASSERT_EQUAL(weir_credit_rx_floating_free(rx), 0);
+    weir_credit_rx_destroy(&rx);
+}
+
 static void sender_sends_only_with_credit(void)
 {
     weir_credit_tx_t *tx = weir_credit_tx_new(2);
@@ -267,6 +296,221 @@ static void sender_and_receiver_move_frames_under_credit(void)
     weir_credit_rx_destroy(&rx);
 }
 
+/* A random schedule of producing, hello, sending, delivering, consuming,
+ * credits going back and peers disappearing, played on both ends. After
+ * every step: the frames queued at the receiver fit its buffers
+ * (channels x exclusive + floating), every open channel's outstanding
+ * credit is exactly what the sender holds or has in flight, and no
+ * floating buffer is lost. At the end every sender has sent everything
+ * (no credit was lost on the way) and, once every peer is gone and every
+ * frame consumed, the pool is whole again. */
+enum { S_MAX_CH = 6, S_MAX_FLIGHT = 256, S_STEPS = 3000 };
+
+typedef struct {
+    testrand_t r;
+    uint32_t n, excl, floating;
+    weir_credit_rx_t *rx;
+    weir_credit_tx_t *tx;
+    bool closed[S_MAX_CH], hello[S_MAX_CH];
+    uint32_t waiting[S_MAX_CH];              /* frames the sender has not sent */
+    uint32_t flight[S_MAX_CH][S_MAX_FLIGHT]; /* backlog of each frame on the way */
+    uint32_t n_flight[S_MAX_CH], flight_head[S_MAX_CH];
+    uint32_t credit_flight[S_MAX_CH]; /* credits on the way back */
+    uint32_t queued[S_MAX_CH];        /* frames at the receiver */
+    const char *why;
+} s_sim_t;
+
+static void s_sim_consume(s_sim_t *s, uint32_t ch)
+{
+    uint32_t grant[S_MAX_CH] = {0};
+    uint32_t k = weir_credit_rx_on_consumed(s->rx, ch, grant);
+    s->queued[ch]--;
+    uint32_t nonzero = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (!grant[i])
+            continue;
+        nonzero++;
+        if (s->closed[i] || !s->hello[i])
+            s->why = "credit granted to a channel without a sender";
+        s->credit_flight[i] += grant[i];
+    }
+    if (k != nonzero)
+        s->why = "on_consumed miscounted the channels it granted to";
+}
+
+static bool s_sim_deliver_frame(s_sim_t *s, uint32_t ch)
+{
+    if (s->n_flight[ch] == 0)
+        return false;
+    uint32_t backlog = s->flight[ch][s->flight_head[ch]];
+    s->flight_head[ch] = (s->flight_head[ch] + 1) % S_MAX_FLIGHT;
+    s->n_flight[ch]--;
+    int rc = weir_credit_rx_on_frame(s->rx, ch, backlog);
+    if (s->closed[ch]) {
+        if (rc != WEIR_EPROTO)
+            s->why = "a closed channel accepted a frame";
+    } else if (rc != 0) {
+        s->why = "a frame sent with credit was refused";
+    } else {
+        s->queued[ch]++;
+    }
+    return true;
+}
+
+static bool s_sim_send(s_sim_t *s, uint32_t ch)
+{
+    if (s->closed[ch] || s->waiting[ch] == 0 || !weir_credit_tx_take(s->tx, ch))
+        return false;
+    if (s->n_flight[ch] == S_MAX_FLIGHT) {
+        s->why = "test: flight ring full";
+        return false;
+    }
+    s->waiting[ch]--;
+    uint32_t at = (s->flight_head[ch] + s->n_flight[ch]) % S_MAX_FLIGHT;
+    s->flight[ch][at] = s->waiting[ch];
+    s->n_flight[ch]++;
+    return true;
+}
+
+static bool s_sim_deliver_credit(s_sim_t *s, uint32_t ch)
+{
+    if (s->credit_flight[ch] == 0)
+        return false;
+    if (!s->closed[ch] && weir_credit_tx_grant(s->tx, ch, s->credit_flight[ch]) != 0)
+        s->why = "the sender refused a credit";
+    s->credit_flight[ch] = 0;
+    return true;
+}
+
+static void s_sim_hello(s_sim_t *s, uint32_t ch)
+{
+    if (s->closed[ch])
+        return;
+    uint32_t g = weir_credit_rx_open(s->rx, ch);
+    if (g != (s->hello[ch] ? 0 : s->excl))
+        s->why = "hello granted the wrong number of credits";
+    s->hello[ch] = true;
+    s->credit_flight[ch] += g;
+}
+
+static void s_sim_check(s_sim_t *s)
+{
+    uint32_t total = 0, closed_queued = 0;
+    uint64_t held = weir_credit_rx_floating_free(s->rx);
+    for (uint32_t ch = 0; ch < s->n; ch++) {
+        total += s->queued[ch];
+        uint32_t out = weir_credit_rx_outstanding(s->rx, ch);
+        if (s->closed[ch]) {
+            closed_queued += s->queued[ch];
+            if (out != 0)
+                s->why = "a closed channel has credit outstanding";
+            continue;
+        }
+        if (!s->hello[ch])
+            continue;
+        uint32_t on_the_way =
+            weir_credit_tx_available(s->tx, ch) + s->credit_flight[ch] + s->n_flight[ch];
+        if (out != on_the_way)
+            s->why = "outstanding credit differs from the credit the sender has";
+        if (out + s->queued[ch] < s->excl)
+            s->why = "an open channel lost exclusive buffers";
+        else
+            held += out + s->queued[ch] - s->excl;
+        if (out == 0 && weir_credit_rx_on_frame(s->rx, ch, 0) != WEIR_EPROTO)
+            s->why = "a frame without credit was accepted";
+    }
+    if (total > s->n * s->excl + s->floating)
+        s->why = "more frames queued than the receiver has buffers";
+    /* Floating buffers held by open channels plus the pool: all of them,
+     * less at most one per frame still queued on a closed channel. */
+    if (held > s->floating || held + closed_queued < s->floating)
+        s->why = "floating buffers were lost or made up";
+}
+
+static const char *s_sim_run(uint64_t seed)
+{
+    static s_sim_t sim;
+    s_sim_t *s = &sim;
+    memset(s, 0, sizeof *s);
+    testrand_seed(&s->r, seed);
+    s->n = 1 + testrand_below(&s->r, S_MAX_CH);
+    s->excl = 1 + testrand_below(&s->r, 4);
+    s->floating = testrand_below(&s->r, 8);
+    s->rx = weir_credit_rx_new(s->n, s->excl, s->floating);
+    s->tx = weir_credit_tx_new(s->n);
+    for (int step = 0; step < S_STEPS && !s->why; step++) {
+        uint32_t ch = testrand_below(&s->r, s->n);
+        uint32_t op = testrand_below(&s->r, 100);
+        if (op < 20) {
+            if (!s->closed[ch])
+                s->waiting[ch] += 1 + testrand_below(&s->r, 4);
+        } else if (op < 24) {
+            s_sim_hello(s, ch);
+        } else if (op < 44) {
+            s_sim_send(s, ch);
+        } else if (op < 62) {
+            s_sim_deliver_frame(s, ch);
+        } else if (op < 82) {
+            if (s->queued[ch] > 0)
+                s_sim_consume(s, ch);
+        } else if (op < 98) {
+            s_sim_deliver_credit(s, ch);
+        } else if (testrand_below(&s->r, 4) == 0) {
+            /* The peer of ch disappears; what it had in flight is lost. */
+            weir_credit_rx_close(s->rx, ch);
+            s->closed[ch] = true;
+            s->waiting[ch] = 0;
+        }
+        s_sim_check(s);
+    }
+    /* Drain: every live sender says hello and gets everything through. */
+    for (uint32_t ch = 0; ch < s->n && !s->why; ch++)
+        s_sim_hello(s, ch);
+    for (bool moved = true; moved && !s->why;) {
+        moved = false;
+        for (uint32_t ch = 0; ch < s->n; ch++) {
+            moved |= s_sim_send(s, ch);
+            moved |= s_sim_deliver_frame(s, ch);
+            if (s->queued[ch] > 0) {
+                s_sim_consume(s, ch);
+                moved = true;
+            }
+            moved |= s_sim_deliver_credit(s, ch);
+        }
+        s_sim_check(s);
+    }
+    for (uint32_t ch = 0; ch < s->n && !s->why; ch++)
+        if (s->waiting[ch] != 0)
+            s->why = "a sender was left without credit (deadlock)";
+    /* Every peer goes away; the queues drain; the pool is whole. */
+    for (uint32_t ch = 0; ch < s->n && !s->why; ch++) {
+        weir_credit_rx_close(s->rx, ch);
+        s->closed[ch] = true;
+        while (s->queued[ch] > 0)
+            s_sim_consume(s, ch);
+    }
+    if (!s->why && weir_credit_rx_floating_free(s->rx) != s->floating)
+        s->why = "floating buffers leaked after every channel closed";
+    weir_credit_tx_destroy(&s->tx);
+    weir_credit_rx_destroy(&s->rx);
+    return s->why;
+}
+
+static void random_schedule_keeps_queues_bounded_and_leaks_no_credit(void)
+{
+    int n = testrand_n_seeds(300);
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t seed = testrand_seed_at(i);
+        const char *why = s_sim_run(seed);
+        if (why) {
+            printf("\ncredit: seed %llu: %s\n", (unsigned long long)seed, why);
+            failed++;
+        }
+    }
+    CU_ASSERT_EQUAL(failed, 0);
+}
+
 void test_credit_register(void)
 {
     CU_pSuite s = CU_add_suite("credit", NULL, NULL);
@@ -284,9 +528,13 @@ void test_credit_register(void)
                 closed_channel_refuses_frames_and_returns_idle_floating_buffers);
     CU_add_test(s, "a closed channel keeps its queued frames until consumed",
                 closed_channel_keeps_its_queued_frames_until_consumed);
+    CU_add_test(s, "closing a channel returns its floating buffers and leaks no credit",
+                closing_a_channel_returns_its_floating_buffers_and_leaks_no_credit);
     CU_add_test(s, "a sender sends only with credit", sender_sends_only_with_credit);
     CU_add_test(s, "a sender refuses credit for unknown channels and absurd amounts",
                 sender_refuses_credit_for_unknown_channels_and_absurd_amounts);
     CU_add_test(s, "a sender and a receiver move frames under credit",
                 sender_and_receiver_move_frames_under_credit);
+    CU_add_test(s, "a random schedule keeps queues bounded and leaks no credit (seeded)",
+                random_schedule_keeps_queues_bounded_and_leaks_no_credit);
 }
