@@ -88,7 +88,10 @@ uint32_t weir_credit_rx_on_consumed(weir_credit_rx_t *rx, uint32_t ch, uint32_t 
         grant[ch]++;
         granted++;
     }
-    /* Floating buffers go to the channel with the largest backlog. */
+    /* Floating buffers go to the channel with the largest backlog not yet
+     * covered by credit: a credit granted already stands for one waiting
+     * frame, so want = backlog - outstanding (the reported backlog itself
+     * is only replaced by the next frame's). */
     while (rx->pool > 0) {
         uint32_t best = rx->n, best_backlog = 0;
         for (uint32_t i = 0; i < rx->n; i++) {
@@ -106,7 +109,6 @@ uint32_t weir_credit_rx_on_consumed(weir_credit_rx_t *rx, uint32_t ch, uint32_t 
         rx->pool--;
         rx->ch[best].floating++;
         rx->ch[best].outstanding++;
-        rx->ch[best].backlog--;
         if (grant[best]++ == 0)
             granted++;
     }

@@ -104,6 +104,37 @@ static void floating_buffers_go_to_the_channel_with_the_largest_backlog(void)
     weir_credit_rx_destroy(&rx);
 }
 
+static void floating_credit_covers_a_backlog_while_the_pool_lasts(void)
+{
+    weir_credit_rx_t *rx = weir_credit_rx_new(1, 1, 4);
+    uint32_t grant[1] = {0};
+    weir_credit_rx_open(rx, 0);
+    /* The sender has 3 more frames waiting behind this one. */
+    CU_ASSERT_EQUAL(weir_credit_rx_on_frame(rx, 0, 3), 0);
+    CU_ASSERT_EQUAL(weir_credit_rx_on_consumed(rx, 0, grant), 1);
+    /* The exclusive credit covers one of them, two floating ones the rest;
+     * the pool keeps what nobody waits for. */
+    CU_ASSERT_EQUAL(grant[0], 3);
+    CU_ASSERT_EQUAL(weir_credit_rx_outstanding(rx, 0), 3);
+    CU_ASSERT_EQUAL(weir_credit_rx_floating_free(rx), 2);
+    weir_credit_rx_destroy(&rx);
+
+    /* Two channels waiting: no floating buffer stays in the pool while a
+     * channel still has frames waiting without credit. */
+    rx = weir_credit_rx_new(2, 1, 3);
+    uint32_t g2[2] = {0};
+    weir_credit_rx_open(rx, 0);
+    weir_credit_rx_open(rx, 1);
+    CU_ASSERT_EQUAL(weir_credit_rx_on_frame(rx, 0, 3), 0);
+    CU_ASSERT_EQUAL(weir_credit_rx_on_frame(rx, 1, 2), 0);
+    CU_ASSERT_EQUAL(weir_credit_rx_on_consumed(rx, 0, g2), 2);
+    CU_ASSERT_EQUAL(g2[0] + g2[1], 4); /* 1 exclusive + 3 floating */
+    CU_ASSERT_EQUAL(weir_credit_rx_floating_free(rx), 0);
+    CU_ASSERT_EQUAL(weir_credit_rx_outstanding(rx, 0), 3); /* all 3 covered */
+    CU_ASSERT_EQUAL(weir_credit_rx_outstanding(rx, 1), 1); /* 1 of 2: pool empty */
+    weir_credit_rx_destroy(&rx);
+}
+
 static void floating_buffers_come_back_to_the_pool_when_consumed(void)
 {
     weir_credit_rx_t *rx = weir_credit_rx_new(2, 1, 2);
@@ -522,6 +553,8 @@ void test_credit_register(void)
                 consumed_frame_returns_its_credit_to_its_channel);
     CU_add_test(s, "floating buffers go to the channel with the largest backlog",
                 floating_buffers_go_to_the_channel_with_the_largest_backlog);
+    CU_add_test(s, "floating credit covers a backlog while the pool lasts",
+                floating_credit_covers_a_backlog_while_the_pool_lasts);
     CU_add_test(s, "floating buffers come back to the pool when consumed",
                 floating_buffers_come_back_to_the_pool_when_consumed);
     CU_add_test(s, "a closed channel refuses frames and returns idle floating buffers",
