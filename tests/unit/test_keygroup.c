@@ -149,7 +149,7 @@ static void equal_values_hash_to_equal_groups(void)
     weir_batch_destroy(&b);
 }
 
-static void fixed_width_values_encode_as_8_bytes_big_endian(void)
+static void values_encode_as_a_tag_and_8_bytes_big_endian(void)
 {
     weir_batch_t *b = s_batch();
     s_row(b, 0x0102030405060708, "", 1.0, "");
@@ -157,24 +157,77 @@ static void fixed_width_values_encode_as_8_bytes_big_endian(void)
     uint8_t key[64];
     int cols[] = {C_INT};
     size_t n = weir_key_encode(s_job(128, 1, cols), b, 0, key, sizeof key);
-    const uint8_t int_be[] = {1, 2, 3, 4, 5, 6, 7, 8};
-    CU_ASSERT_EQUAL(n, 8);
-    CU_ASSERT_EQUAL(memcmp(key, int_be, 8), 0);
+    const uint8_t int_be[] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    CU_ASSERT_EQUAL(n, 9);
+    CU_ASSERT_EQUAL(memcmp(key, int_be, 9), 0);
     int tcols[] = {C_TS};
     n = weir_key_encode(s_job(128, 1, tcols), b, 1, key, sizeof key);
-    CU_ASSERT_EQUAL(n, 8);
-    const uint8_t minus_1000_be[] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFC, 0x18};
-    CU_ASSERT_EQUAL(memcmp(key, minus_1000_be, 8), 0);
+    CU_ASSERT_EQUAL(n, 9);
+    const uint8_t minus_1000_be[] = {0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFC, 0x18};
+    CU_ASSERT_EQUAL(memcmp(key, minus_1000_be, 9), 0);
     int dcols[] = {C_DBL};
     n = weir_key_encode(s_job(128, 1, dcols), b, 0, key, sizeof key);
-    const uint8_t one_be[] = {0x3F, 0xF0, 0, 0, 0, 0, 0, 0};
-    CU_ASSERT_EQUAL(n, 8);
-    CU_ASSERT_EQUAL(memcmp(key, one_be, 8), 0);
+    const uint8_t one_be[] = {0, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0};
+    CU_ASSERT_EQUAL(n, 9);
+    CU_ASSERT_EQUAL(memcmp(key, one_be, 9), 0);
     int bcols[] = {C_BOOL};
     n = weir_key_encode(s_job(128, 1, bcols), b, 1, key, sizeof key);
-    const uint8_t true_be[] = {0, 0, 0, 0, 0, 0, 0, 1};
-    CU_ASSERT_EQUAL(n, 8);
-    CU_ASSERT_EQUAL(memcmp(key, true_be, 8), 0);
+    const uint8_t true_be[] = {0, 0, 0, 0, 0, 0, 0, 0, 1};
+    CU_ASSERT_EQUAL(n, 9);
+    CU_ASSERT_EQUAL(memcmp(key, true_be, 9), 0);
+    weir_batch_destroy(&b);
+}
+
+static void key_bytes_and_group_of_a_row_are_pinned(void)
+{
+    /* (42, "JFK", NULL): tag + 8 bytes; tag + length + bytes (a column
+     * follows); NULL. Its group is xxh64 of exactly these 18 bytes,
+     * 0xd6dea746a8b6a4c4, computed with libxxhash outside weir. */
+    weir_batch_t *b = s_batch();
+    weir_batch_put_i64(b, C_INT, 42);
+    weir_batch_put_str(b, C_STR, "JFK", 3);
+    weir_batch_put_null(b, C_DBL);
+    weir_batch_put_i64(b, C_BOOL, 0);
+    weir_batch_put_i64(b, C_TS, 0);
+    weir_batch_put_null(b, C_STR2);
+    weir_batch_commit_row(b, 0);
+    int cols[] = {C_INT, C_STR, C_DBL};
+    const weir_job_t *job = s_job(128, 3, cols);
+    const uint8_t want[] = {0x00, 0, 0, 0, 0, 0, 0, 0, 0x2A, 0x00, 0, 0, 0, 3, 'J', 'F', 'K', 0xFF};
+    uint8_t key[64];
+    size_t n = weir_key_encode(job, b, 0, key, sizeof key);
+    CU_ASSERT_EQUAL_FATAL(n, sizeof want);
+    CU_ASSERT_EQUAL(memcmp(key, want, n), 0);
+    CU_ASSERT_EQUAL(weir_keygroup_of_row(job, b, 0), 0xd6dea746a8b6a4c4ull % 128);
+    CU_ASSERT_EQUAL(weir_keygroup_of_row(job, b, 0), 68);
+    job = s_job(WEIR_MAX_KEY_GROUPS, 3, cols);
+    CU_ASSERT_EQUAL(weir_keygroup_of_row(job, b, 0), 9412);
+    weir_batch_destroy(&b);
+}
+
+static void keys_that_differ_only_in_where_a_null_is_are_different_keys(void)
+{
+    weir_batch_t *b = s_batch();
+    /* (NULL, -1) and (-1, NULL) over an INT64 and a TIMESTAMP column. */
+    weir_batch_put_null(b, C_INT);
+    weir_batch_put_null(b, C_STR);
+    weir_batch_put_f64(b, C_DBL, 0);
+    weir_batch_put_i64(b, C_BOOL, 0);
+    weir_batch_put_i64(b, C_TS, -1);
+    weir_batch_put_str(b, C_STR2, "\xFF", 1);
+    weir_batch_commit_row(b, 0);
+    weir_batch_put_i64(b, C_INT, -1);
+    weir_batch_put_null(b, C_STR);
+    weir_batch_put_f64(b, C_DBL, 0);
+    weir_batch_put_i64(b, C_BOOL, 0);
+    weir_batch_put_null(b, C_TS);
+    weir_batch_put_null(b, C_STR2);
+    weir_batch_commit_row(b, 0);
+    int two[] = {C_INT, C_TS};
+    CU_ASSERT_FALSE(s_same_key(s_job(128, 2, two), b, 0, 1));
+    /* A NULL string and the one-byte string 0xFF. */
+    int str2[] = {C_STR2};
+    CU_ASSERT_FALSE(s_same_key(s_job(128, 1, str2), b, 0, 1));
     weir_batch_destroy(&b);
 }
 
@@ -333,8 +386,12 @@ void test_keygroup_register(void)
     CU_add_test(s, "128 groups over 4 tasks are four ranges of 32",
                 default_job_splits_128_groups_in_four_ranges_of_32);
     CU_add_test(s, "equal values hash to equal groups", equal_values_hash_to_equal_groups);
-    CU_add_test(s, "fixed-width values encode as 8 bytes big-endian",
-                fixed_width_values_encode_as_8_bytes_big_endian);
+    CU_add_test(s, "values encode as a tag and 8 bytes big-endian",
+                values_encode_as_a_tag_and_8_bytes_big_endian);
+    CU_add_test(s, "the key bytes and group of a row are pinned",
+                key_bytes_and_group_of_a_row_are_pinned);
+    CU_add_test(s, "keys that differ only in where a NULL is are different keys",
+                keys_that_differ_only_in_where_a_null_is_are_different_keys);
     CU_add_test(s, "-0.0 and 0.0 are one key", negative_zero_and_zero_are_one_key);
     CU_add_test(s, "NULL is a key of its own", null_is_a_key_of_its_own);
     CU_add_test(s, "strings are delimited in multi-column keys",
