@@ -43,7 +43,7 @@ static void s_row(weir_batch_t *b, int64_t i, const char *str, double d, const c
         weir_batch_put_null(b, C_STR);
     weir_batch_put_f64(b, C_DBL, d);
     weir_batch_put_i64(b, C_BOOL, i & 1);
-    weir_batch_put_i64(b, C_TS, i * 1000);
+    weir_batch_put_i64(b, C_TS, (int64_t)((uint64_t)i * 1000u)); /* wraps, never UB */
     if (str2)
         weir_batch_put_str(b, C_STR2, str2, (uint32_t)strlen(str2));
     else
