@@ -879,6 +879,49 @@ static void decode_batch_refuses_inconsistent_string_lengths(void)
     s_expect_decode(buf, n, s_raw_types, 2, 8, 0);
 }
 
+static void batch_without_string_bytes_or_rows_decodes(void)
+{
+    /* protobuf-c leaves empty bytes and repeated fields NULL on decode:
+     * every string empty or NULL, and a batch of no rows at all. */
+    void *a, *b;
+    s_pair(ZMQ_PAIR, ZMQ_PAIR, NULL, &a, &b);
+    weir_wire_scratch_t *scratch = weir_wire_scratch_new();
+    weir_batch_t *out = weir_batch_new(s_types, N_COLS, 4, 8);
+    weir_batch_t *in = weir_batch_new(s_types, N_COLS, 4, 8);
+    for (uint32_t r = 0; r < 3; r++) {
+        weir_batch_put_i64(out, C_I64, r);
+        weir_batch_put_f64(out, C_F64, r);
+        weir_batch_put_str(out, C_STR, "", 0);
+        weir_batch_put_i64(out, C_BOOL, 1);
+        weir_batch_put_i64(out, C_TS, r);
+        weir_batch_put_null(out, C_STR2);
+        weir_batch_commit_row(out, r);
+    }
+    weir_frame_hdr_t h = s_hdr(0, 0);
+    CU_ASSERT_EQUAL(weir_wire_send_frame(b, &h, out, scratch), 0);
+    s_msg_t m;
+    CU_ASSERT_EQUAL_FATAL(s_recv(a, &m), 2);
+    CU_ASSERT_EQUAL(weir_wire_decode_batch(s_data(&m, 1), s_size(&m, 1), in), 0);
+    CU_ASSERT_TRUE(s_batch_equal(out, in));
+    s_msg_close(&m);
+
+    s_raw_batch_t raw;
+    uint8_t buf[64];
+    s_raw_init(&raw, 0);
+    size_t n = s_raw_pack(&raw, buf, sizeof buf);
+    weir_batch_t *two = weir_batch_new(s_raw_types, 2, 4, 4);
+    weir_batch_put_i64(two, 0, 1);
+    weir_batch_put_null(two, 1);
+    weir_batch_commit_row(two, 1);
+    CU_ASSERT_EQUAL(weir_wire_decode_batch(buf, n, two), 0);
+    CU_ASSERT_EQUAL(two->n_rows, 0);
+    weir_batch_destroy(&two);
+    weir_wire_scratch_destroy(&scratch);
+    weir_batch_destroy(&in);
+    weir_batch_destroy(&out);
+    s_close(&a, &b);
+}
+
 static void widest_batch_decodes_on_a_threads_first_frame(void)
 {
     /* WEIR_MAX_COLS columns, strings among them: protobuf-c makes several
@@ -1054,6 +1097,8 @@ void test_wire_register(void)
                 decode_batch_refuses_more_rows_than_the_receiving_batch_holds);
     CU_add_test(s, "decode_batch refuses inconsistent string lengths",
                 decode_batch_refuses_inconsistent_string_lengths);
+    CU_add_test(s, "a batch without string bytes or rows decodes",
+                batch_without_string_bytes_or_rows_decodes);
     CU_add_test(s, "the widest batch decodes on a thread's first frame",
                 widest_batch_decodes_on_a_threads_first_frame);
     CU_add_test(s, "decoders never crash on truncated or random bytes (seeded)",
