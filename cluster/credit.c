@@ -88,7 +88,10 @@ uint32_t weir_credit_rx_on_consumed(weir_credit_rx_t *rx, uint32_t ch, uint32_t 
         grant[ch]++;
         granted++;
     }
-    /* Floating buffers go to the channel with the largest backlog. */
+    /* Floating buffers go to the channel with the largest backlog not yet
+     * covered by credit: a credit granted already stands for one waiting
+     * frame, so want = backlog - outstanding (the reported backlog itself
+     * is only replaced by the next frame's). */
     while (rx->pool > 0) {
         uint32_t best = rx->n, best_backlog = 0;
         for (uint32_t i = 0; i < rx->n; i++) {
@@ -106,7 +109,6 @@ uint32_t weir_credit_rx_on_consumed(weir_credit_rx_t *rx, uint32_t ch, uint32_t 
         rx->pool--;
         rx->ch[best].floating++;
         rx->ch[best].outstanding++;
-        rx->ch[best].backlog--;
         if (grant[best]++ == 0)
             granted++;
     }
@@ -121,11 +123,17 @@ void weir_credit_rx_close(weir_credit_rx_t *rx, uint32_t ch)
     c->closed = true;
     c->outstanding = 0;
     c->backlog = 0;
-    /* Floating buffers not holding a frame go back now; those in use come
-     * back when consumed (on_consumed sees floating > 0). */
-    uint32_t idle = c->floating > c->in_use ? c->floating - c->in_use : 0;
-    c->floating -= idle;
-    rx->pool += idle;
+    /* The frames still queued fill the channel's exclusive buffers first;
+     * it keeps a floating buffer only for each frame beyond those, and
+     * on_consumed returns them one by one. Every other floating buffer is
+     * idle and goes back now: a closed channel gets no credit back, so a
+     * floating buffer kept for a frame that fits in an exclusive buffer
+     * would never return to the pool. */
+    uint32_t keep = c->in_use > rx->exclusive ? c->in_use - rx->exclusive : 0;
+    if (c->floating > keep) {
+        rx->pool += c->floating - keep;
+        c->floating = keep;
+    }
 }
 
 uint32_t weir_credit_rx_outstanding(const weir_credit_rx_t *rx, uint32_t ch)

@@ -223,6 +223,15 @@ int weir_wire_send_hello(void *sock, const char *job, uint32_t attempt, const ui
     return rc;
 }
 
+/* memcpy for arrays that came from the wire: protobuf-c leaves an empty
+ * repeated or bytes field NULL, and memcpy from NULL is undefined even for
+ * zero bytes (the compiler may assume the pointer non-NULL afterwards). */
+static void s_copy(void *dst, const void *src, size_t n)
+{
+    if (n)
+        memcpy(dst, src, n);
+}
+
 static int s_copy_job(char *dst, size_t cap, const char *src)
 {
     size_t n = src ? strlen(src) : 0;
@@ -275,7 +284,7 @@ int weir_wire_decode_data(const void *data, size_t len, weir_data_msg_t *out)
             break;
         }
         out->n_channels = (uint32_t)e->hello->n_channels;
-        memcpy(out->channels, e->hello->channels, out->n_channels * sizeof(uint32_t));
+        s_copy(out->channels, e->hello->channels, out->n_channels * sizeof(uint32_t));
         break;
     default: rc = WEIR_EPROTO; break;
     }
@@ -286,14 +295,17 @@ done:
 
 /* Bump arena for protobuf-c: one per thread (thread-local), grown to the
  * largest frame seen, reset after each decode. Requests that do not fit
- * fall back to malloc and are freed at reset. */
+ * fall back to malloc and are freed at reset. There is no limit on their
+ * number: protobuf-c makes several requests per column, and a cap would
+ * refuse a valid wide batch (as malformed) until the arena had grown. */
 typedef struct {
     uint8_t *mem;
     size_t cap, used;
-    void *spill[64];
-    int n_spill;
+    void *spill; /* malloc'd blocks, linked through their first word */
     size_t want; /* largest total seen, to grow mem at the next reset */
 } s_arena_t;
+
+enum { S_SPILL_HDR = 16 }; /* link word, padded to keep 16-byte alignment */
 
 static _Thread_local s_arena_t s_arena;
 
@@ -307,21 +319,23 @@ static void *s_arena_alloc(void *ud, size_t size)
         a->used += size;
         return p;
     }
-    if (a->n_spill == 64)
+    void **blk = malloc(S_SPILL_HDR + size);
+    if (!blk)
         return NULL;
-    void *p = malloc(size);
-    if (p)
-        a->spill[a->n_spill++] = p;
-    return p;
+    *blk = a->spill;
+    a->spill = blk;
+    return (uint8_t *)blk + S_SPILL_HDR;
 }
 
 static void s_arena_free(void *ud, void *p) { (void)ud, (void)p; }
 
 static void s_arena_reset(s_arena_t *a)
 {
-    for (int i = 0; i < a->n_spill; i++)
-        free(a->spill[i]);
-    a->n_spill = 0;
+    while (a->spill) {
+        void **blk = a->spill;
+        a->spill = *blk;
+        free(blk);
+    }
     if (a->want > a->cap) {
         size_t c = a->want * 2;
         uint8_t *m = realloc(a->mem, c);
@@ -376,9 +390,9 @@ int weir_wire_decode_batch(const void *data, size_t len, weir_batch_t *b)
     for (int i = 0; i < b->n_cols; i++) {
         const Weir__V1__Column *pc = pb->cols[i];
         weir_column_t *c = &b->cols[i];
-        memcpy(c->null, pc->nulls.data, n);
+        s_copy(c->null, pc->nulls.data, n);
         switch (c->type) {
-        case WEIR_TYPE_DOUBLE: memcpy(c->f64, pc->f64, n * sizeof(double)); break;
+        case WEIR_TYPE_DOUBLE: s_copy(c->f64, pc->f64, n * sizeof(double)); break;
         case WEIR_TYPE_STRING: {
             if (pc->blob.len > c->blob_cap) {
                 char *nb = realloc(c->blob, pc->blob.len);
@@ -389,16 +403,16 @@ int weir_wire_decode_batch(const void *data, size_t len, weir_batch_t *b)
                 c->blob = nb;
                 c->blob_cap = (uint32_t)pc->blob.len;
             }
-            memcpy(c->blob, pc->blob.data, pc->blob.len);
+            s_copy(c->blob, pc->blob.data, pc->blob.len);
             c->off[0] = 0;
             for (size_t r = 0; r < n; r++)
                 c->off[r + 1] = c->off[r] + pc->len[r];
             break;
         }
-        default: memcpy(c->i64, pc->i64, n * sizeof(int64_t)); break;
+        default: s_copy(c->i64, pc->i64, n * sizeof(int64_t)); break;
         }
     }
-    memcpy(b->ts_ms, pb->ts_ms, n * sizeof(int64_t));
+    s_copy(b->ts_ms, pb->ts_ms, n * sizeof(int64_t));
     b->n_rows = (uint32_t)n;
     rc = 0;
 done:
