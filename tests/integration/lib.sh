@@ -113,7 +113,7 @@ t_cleanup() {
             t_log "weir local down failed:"
             cat "$T_TMP/down.out" >&2
         fi
-        local name left=""
+        local name left="" p cmd
         if [ -f "$T_CLUSTER/pids" ]; then
             while read -r name pid; do
                 [[ $pid =~ ^[0-9]+$ ]] || continue
@@ -123,6 +123,17 @@ t_cleanup() {
                 fi
             done < "$T_CLUSTER/pids"
         fi
+        # A process that is in no pid file (e.g. `local up` failed half way
+        # and forgot it) is still found by its data directory, which lies in
+        # this test's own temporary directory.
+        for p in /proc/[0-9]*; do
+            pid=${p#/proc/}
+            [ "$pid" != $$ ] && [ "$pid" != "$BASHPID" ] || continue
+            cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+            if [[ $cmd == *"$T_CLUSTER/"* ]]; then
+                kill -KILL "$pid" 2>/dev/null && left="$left pid $pid (${cmd%% *})"
+            fi
+        done
         if [ -n "$left" ]; then
             printf 'FAIL %s: still running after weir local down, killed:%s\n' "$T_NAME" "$left" >&2
             [ $rc -ne 0 ] || rc=1

@@ -53,10 +53,13 @@ t_log "kill -9 $victim (pid $victim_pid)"
 kill -KILL "$victim_pid"
 killed_at=$SECONDS
 
-# Within 15 s: FAILED, naming the node.
+# Within 15 s: FAILED, and the dead node named as the cause (on a line that
+# speaks of a failure, not merely in the table of where tasks ran).
+cause="fail|lost|dead|died|down|gone|timed out|timeout|unreachable|reason"
 while :; do
     status=$(t_weir status "$T_JOB_ID" 2>&1 || true)
-    if grep -qw FAILED <<<"$status" && grep -qwF -- "$victim" <<<"$status"; then
+    if grep -qw FAILED <<<"$status" &&
+        grep -w -- "$victim" <<<"$status" | grep -qiE "$cause"; then
         break
     fi
     [ $((SECONDS - killed_at)) -le 15 ] ||
