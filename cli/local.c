@@ -85,12 +85,22 @@ static bool s_is_weir(pid_t pid)
     return strstr(cmd, "weir-") != NULL;
 }
 
+/* A process listed in a pids file (not necessarily our child): alive and
+ * still a weir process (the pid was not reused). */
 static bool s_alive(pid_t pid)
 {
     int st;
     if (waitpid(pid, &st, WNOHANG) == pid)
         return false; /* our child, exited */
     return kill(pid, 0) == 0 && s_is_weir(pid);
+}
+
+/* A child we just forked: alive until waitpid says it exited. Its
+ * cmdline may not name weir yet (between fork and exec). */
+static bool s_child_alive(pid_t pid)
+{
+    int st;
+    return waitpid(pid, &st, WNOHANG) == 0;
 }
 
 static void s_tail(const char *log)
@@ -243,14 +253,14 @@ static int s_up(int nodes, const char *dir_arg, int port)
     /* Wait for every node to register (10 s). */
     int alive = -1;
     for (int t = 0; t < 100; t++) {
-        if (!s_alive(cpid)) {
+        if (!s_child_alive(cpid)) {
             fprintf(stderr, "weir local up: the coordinator exited (port %d in use?)\n", port);
             s_tail(clog);
             s_down(dir, true);
             return 1;
         }
         for (int i = 0; i < nodes; i++)
-            if (!s_alive(npids[i])) {
+            if (!s_child_alive(npids[i])) {
                 fprintf(stderr, "weir local up: node-%d exited\n", i + 1);
                 s_tail(logs[i]);
                 s_down(dir, true);

@@ -567,6 +567,23 @@ canceled:
 /* ------------------------------------------------------------------ */
 /* window task                                                         */
 
+/* sink.max_rows_per_second: sleeps while the rows written since the start
+ * run ahead of the allowed rate. The task stops consuming meanwhile, so
+ * its credits run out and its producers slow down to its pace. Returns
+ * false when canceled. */
+static bool s_throttle(weir_df_t *df, int64_t started_ns, uint64_t rows, int64_t per_second)
+{
+    for (;;) {
+        int64_t allowed_ns = (int64_t)((double)rows / (double)per_second * 1e9);
+        int64_t ahead = started_ns + allowed_ns - s_now_ns();
+        if (ahead <= 0)
+            return true;
+        if (atomic_load(&df->cancel))
+            return false;
+        usleep((useconds_t)(ahead > 50000000 ? 50000 : ahead / 1000 + 1));
+    }
+}
+
 static void *s_window_main(void *arg)
 {
     s_task_t *t = arg;
@@ -624,6 +641,7 @@ static void *s_window_main(void *arg)
         snprintf(err, sizeof err, "cannot open window state: %s", weir_strerror(rc));
         goto fail;
     }
+    int64_t started_ns = s_now_ns();
     while (!weir_wm_all_finished(wm)) {
         if (atomic_load(&df->cancel))
             goto canceled;
@@ -685,6 +703,9 @@ static void *s_window_main(void *arg)
         }
         atomic_store(&t->st.rows_out, weir_winop_rows_out(op));
         atomic_store(&t->st.late, weir_winop_late(op));
+        if (job->sink.max_rows_per_second > 0 &&
+            !s_throttle(df, started_ns, weir_winop_rows_out(op), job->sink.max_rows_per_second))
+            goto canceled;
         int64_t t1 = s_now_ns();
         s_meter_add(t, &meter, t1 - t0, 0);
         (void)tw;
