@@ -7,6 +7,18 @@
  * quote, CR or LF. Doubles are written with the shortest text that reads
  * back to the same value ("%.17g" trimmed: 1.5, 0.1, 12.35). NULL is an
  * empty field. One thread owns a sink.
+ *
+ * Text conventions (they follow the reference oracle, which is Python):
+ * rows end with LF (as Python's csv module with lineterminator "\n"), not
+ * RFC 4180's CRLF; doubles are laid out like Python's repr(): integral
+ * values keep ".0" (17.0), exponent form below 1e-4 and from 1e16 on
+ * (1e-05, 1.5e+16), "inf", "-inf", "nan"; a row whose only field is empty
+ * is written as "" so that it is not a blank line. In weir_csvsink_batch_row
+ * TIMESTAMP columns are written as integer epoch milliseconds and BOOL
+ * columns as true/false.
+ *
+ * Costs: output goes through a 64 KiB buffer, so a row costs no syscall;
+ * formatting allocates nothing.
  */
 #ifndef WEIR_CSVSINK_H
 #define WEIR_CSVSINK_H
@@ -31,7 +43,19 @@ int weir_csvsink_f64(weir_csvsink_t *s, double v);
 int weir_csvsink_null(weir_csvsink_t *s);
 int weir_csvsink_end_row(weir_csvsink_t *s);
 
-/* Writes row `row` of b, all of b's columns, as one CSV row. */
+/* Longest text weir_csvsink_fmt_f64 writes, with its NUL. */
+#define WEIR_CSVSINK_F64_MAX 32
+
+/* Formats v as described above (shortest round-trip digits, Python repr
+ * layout) into buf (>= WEIR_CSVSINK_F64_MAX bytes, NUL-terminated) and
+ * returns the length. Any thread. */
+size_t weir_csvsink_fmt_f64(double v, char *buf);
+
+/* A bool field: true or false. */
+int weir_csvsink_bool(weir_csvsink_t *s, int v);
+
+/* Writes row `row` of b, all of b's columns, as one CSV row (TIMESTAMP as
+ * epoch ms, BOOL as true/false). */
 int weir_csvsink_batch_row(weir_csvsink_t *s, const weir_batch_t *b, uint32_t row);
 
 uint64_t weir_csvsink_rows(const weir_csvsink_t *s);

@@ -32,7 +32,11 @@ typedef struct weir_winop weir_winop_t;
 
 /* job, st, results and late are borrowed and must outlive the operator;
  * late may be NULL (drop). cf_name names the column family (created; any
- * previous content is dropped). Returns 0, -ENOMEM or WEIR_ESTATE. */
+ * previous content is dropped). results must have the columns of
+ * weir_winop_result_header(); late those of the source schema. Returns 0,
+ * -ENOMEM, WEIR_ESTATE, WEIR_EINVAL (no window, bad key-group range or
+ * an aggregate that does not fit its column) or WEIR_ERANGE (a sliding
+ * window puts a row into more than 65536 windows). */
 int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name,
                     uint32_t kg_first, uint32_t kg_last, weir_csvsink_t *results,
                     weir_csvsink_t *late, weir_winop_t **out);
@@ -45,10 +49,40 @@ int weir_winop_process(weir_winop_t *op, const weir_batch_t *b);
  * windows; WEIR_TS_MAX fires everything. Returns 0, -errno or WEIR_ESTATE. */
 int weir_winop_advance(weir_winop_t *op, int64_t wm_ms);
 
+/* Writes every window that changed since it was last written to RocksDB
+ * (a snapshot calls this first: RocksDB then holds the whole state). The
+ * windows stay in memory. Returns 0, -ENOMEM or WEIR_ESTATE. */
+int weir_winop_flush(weir_winop_t *op);
+
+/* The result columns of job (key columns, window_start, window_end, the
+ * aggregates' names) for weir_csvsink_open: writes up to cap names
+ * (borrowed from job or static) and returns how many there are. */
+int weir_winop_result_header(const weir_job_t *job, const char **names, int cap);
+
 int64_t weir_winop_watermark(const weir_winop_t *op);
 uint64_t weir_winop_rows_in(const weir_winop_t *op);
 uint64_t weir_winop_rows_out(const weir_winop_t *op);  /* result rows written */
 uint64_t weir_winop_late(const weir_winop_t *op);      /* late rows (written or dropped) */
+
+/* Session windows that were emitted and later merged into a bigger session
+ * (possible only with allowed_lateness > 0). Their rows stay in the
+ * output: a consumer that keeps the last row per window also keeps these
+ * stale ones; the oracle lists only the merged session. */
+uint64_t weir_winop_superseded(const weir_winop_t *op);
+
+/* Counts the keys the operator holds in RocksDB (windows and session
+ * index entries) into *out, by a full scan of its column family: for
+ * tests and diagnostics, not for a hot path. Returns 0 or WEIR_ESTATE. */
+int weir_winop_stored_keys(weir_winop_t *op, uint64_t *out);
+
+/* Windows held in memory now. */
+uint32_t weir_winop_table_entries(const weir_winop_t *op);
+
+/* Test seam: sets the in-memory table to `entries` windows (the default is
+ * about 16 MiB worth). Only before the first row; at least the most
+ * windows a row can belong to + 2. Returns 0, WEIR_EINVAL or -ENOMEM (the
+ * operator then has no table and must be destroyed). */
+int weir_winop_set_table_capacity(weir_winop_t *op, uint32_t entries);
 
 /* Frees; drops the column family. Sets *op = NULL; accepts NULL. */
 void weir_winop_destroy(weir_winop_t **op);
