@@ -639,6 +639,7 @@ static int s_write_key(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint
             p += p < end;
             continue;
         }
+        p += p < end; /* the 0x00 tag of a value (cluster/keygroup.h) */
         if (t == WEIR_TYPE_STRING) {
             size_t len = (size_t)(end - p);
             if (k + 1 < job->n_keys) {
