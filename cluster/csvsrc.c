@@ -83,7 +83,22 @@ struct weir_csvsrc {
     int16_t *col_of;       /* n_hdr entries: schema field index, or -1 (skipped) */
     char **hdr_name;       /* n_hdr NUL-terminated header names (for reasons) */
     char *hdr_buf;         /* storage of the names */
+    size_t released;       /* bytes [0, released) of the map given back to the kernel */
 };
+
+/* Gives the pages of the map before `upto` back to the kernel, in steps of
+ * at least 8 MiB: they were read and are not needed again (a later touch
+ * would only fault them in from the file again). Without this a reader's
+ * resident memory grows with the size of its file. */
+static void s_release(weir_csvsrc_t *s, size_t upto, bool force)
+{
+    size_t page = 4096;
+    size_t at = upto & ~(page - 1);
+    if (at <= s->released || (!force && at - s->released < (8u << 20)))
+        return;
+    madvise((void *)(s->map + s->released), at - s->released, MADV_DONTNEED);
+    s->released = at;
+}
 
 /* ---- fields ---------------------------------------------------------- */
 
@@ -679,6 +694,7 @@ int weir_csvsrc_read(weir_csvsrc_t *s, weir_batch_t *b, uint32_t max_rows, size_
     if (s->pos >= s->hi)
         s->eof = true;
     *eof = s->eof;
+    s_release(s, s->pos, false);
     return 0;
 }
 
@@ -861,7 +877,14 @@ int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc
     size_t start = s->lo;
     if (s->lo > data) {
         q = 0;
-        s_count_quotes_lfs(s->map + data, s->lo - data, &q, &lines);
+        /* In 8 MiB steps, giving the scanned pages back as it goes, so a
+         * late split's resident memory does not peak at the file's size. */
+        for (size_t at = data; at < s->lo;) {
+            size_t n = s->lo - at < (8u << 20) ? s->lo - at : (8u << 20);
+            s_count_quotes_lfs(s->map + at, n, &q, &lines);
+            at += n;
+            s_release(s, at, false);
+        }
         if (!(s->map[s->lo - 1] == '\n' && q % 2 == 0)) {
             const uchar *t = s_record_end(s->map + s->lo, end, q % 2, &lines);
             start = (size_t)(t - s->map) + (t < end);
@@ -871,6 +894,7 @@ int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc
     s->pos = start;
     s->line = 1 + lines;
     s->eof = s->pos >= s->hi;
+    s_release(s, start, true); /* the quote-parity scan touched everything before */
     *out = s;
     return 0;
 fail:
