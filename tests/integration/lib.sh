@@ -113,6 +113,17 @@ t_cleanup() {
             t_log "weir local down failed:"
             cat "$T_TMP/down.out" >&2
         fi
+        # A sanitizer build (WEIR_BUILD=build-asan) reports into the logs:
+        # any report fails the test, whatever the job's output was.
+        local f
+        for f in "$T_CLUSTER"/*.log; do
+            [ -f "$f" ] || continue
+            if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+                printf 'FAIL %s: sanitizer report in %s:\n' "$T_NAME" "$f" >&2
+                grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f" | head -n 40 >&2
+                [ $rc -ne 0 ] || rc=1
+            fi
+        done
         local name left="" p cmd
         if [ -f "$T_CLUSTER/pids" ]; then
             while read -r name pid; do
