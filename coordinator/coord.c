@@ -9,6 +9,7 @@
  */
 #include "coord.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -539,6 +540,29 @@ done:
     zmq_msg_close(&body);
 }
 
+/* The largest <n> of the stored job files DATA_DIR/jobs/<name>-<n>.yaml. */
+static uint32_t coord_last_seq(const char *data_dir)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/jobs", data_dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    uint32_t max = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *dash = strrchr(e->d_name, '-');
+        if (!dash)
+            continue;
+        char *end;
+        unsigned long v = strtoul(dash + 1, &end, 10);
+        if (end != dash + 1 && strcmp(end, ".yaml") == 0 && v > max && v < UINT32_MAX)
+            max = (uint32_t)v;
+    }
+    closedir(d);
+    return max;
+}
+
 int coord_run(const coord_opts_t *o)
 {
     weir_log_init("weir-coordinator");
@@ -564,7 +588,7 @@ int coord_run(const coord_opts_t *o)
     c->hb_timeout_ms = 3000;
     weir_members_init(&c->members, c->hb_timeout_ms);
     /* Job ids stay unique across restarts: continue after the stored ones. */
-    c->next_seq = (uint32_t)(weir_wall_ms() / 1000 % 100000) * 10;
+    c->next_seq = coord_last_seq(c->data_dir);
     c->zctx = zmq_ctx_new();
     c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
     int linger = 0, hwm = 0;
