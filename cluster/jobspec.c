@@ -1575,8 +1575,10 @@ static int s_job(s_ctx_t *c, yaml_node_t *root, weir_job_t *job)
     if (s_val(&m, "late") && (rc = s_late(c, &m, job)))
         return rc;
     if (win && !s_val(&m, "aggregate"))
-        return s_missing(c, &m, "aggregate",
-                         "a window needs at least one aggregate, e.g. aggregate: [{fn: count}]");
+        return s_fail(c, s_key_mark(&m, "window"),
+                      "missing key 'aggregate' at the top level: the window at line %zu needs at "
+                      "least one aggregate; add e.g. aggregate: [{fn: count}]",
+                      s_key_mark(&m, "window").line + 1);
     if (win && (rc = s_aggregate(c, s_val(&m, "aggregate"), job)))
         return rc;
     if (!s_val(&m, "sink"))

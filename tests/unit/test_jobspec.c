@@ -645,8 +645,8 @@ static void a_sliding_window_needs_a_slide_no_larger_than_its_size(void)
 
 static void a_window_needs_aggregates_and_aggregates_need_a_window(void)
 {
-    EXPECT_ERR(SOURCE SINK "window: {type: tumbling, size: 1h}\n", 1, 1,
-               "missing key 'aggregate' at the top level");
+    EXPECT_ERR(SOURCE SINK "window: {type: tumbling, size: 1h}\n", 8, 1,
+               "missing key 'aggregate' at the top level: the window at line 8 needs");
     EXPECT_ERR(SOURCE SINK "window: {type: tumbling, size: 1h}\naggregate: []\n", 9, 12,
                "aggregate is empty");
     EXPECT_ERR(SOURCE SINK "aggregate: [{fn: count}]\n", 8, 1,
