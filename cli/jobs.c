@@ -159,7 +159,7 @@ int cli_submit(const char *endpoint, int argc, char **argv)
         free(yaml);
         return 1;
     }
-    int rc = weir_jobspec_parse(yaml, len, path, base, WEIR_JOBSPEC_CHECK_PATHS, job, err,
+    int rc = weir_jobspec_parse(yaml, len, path, base, WEIR_JOBSPEC_CHECK_PATHS | WEIR_JOBSPEC_RUNNABLE, job, err,
                                 sizeof err);
     if (rc) {
         fprintf(stderr, "weir: %s\n", err);

@@ -1524,6 +1524,35 @@ static void s_defaults(weir_job_t *job)
     job->restart.max_attempts = 10;
 }
 
+
+/* Features a job file may name that this version of weir cannot run yet:
+ * refused at their key, so that nothing is silently ignored. */
+static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
+{
+    static const char *const later = "is not supported by this version of weir yet; remove it";
+    if (s_val(m, "filter"))
+        return s_fail(c, s_key_mark(m, "filter"), "filter %s (rows would not be filtered)",
+                      later);
+    if (!s_val(m, "window"))
+        return s_fail(c, m->mark,
+                      "a job without a window (pass-through) %s: add a window and an aggregate",
+                      later + 3);
+    if (job->source.type == WEIR_SOURCE_GENERATOR)
+        return s_fail(c, s_key_mark(m, "source"), "source type generator %s", later);
+    if (job->source.follow)
+        return s_fail(c, s_key_mark(m, "source"), "source.follow: true %s", later);
+    if (job->source.idle_timeout_ms > 0)
+        return s_fail(c, s_key_mark(m, "source"), "source.watermark.idle_timeout %s", later);
+    if (job->source.max_drift_ms > 0)
+        return s_fail(c, s_key_mark(m, "source"), "source.watermark.max_drift %s", later);
+    if (job->checkpoint.interval_ms > 0)
+        return s_fail(c, s_key_mark(m, "checkpoint"), "checkpoint.interval %s", later);
+    if (job->restart.strategy != WEIR_RESTART_NONE)
+        return s_fail(c, s_key_mark(m, "restart"),
+                      "restart strategies other than none %s (a failed job stays FAILED)", later);
+    return 0;
+}
+
 static int s_job(s_ctx_t *c, yaml_node_t *root, weir_job_t *job)
 {
     s_map_t m;
@@ -1595,6 +1624,8 @@ static int s_job(s_ctx_t *c, yaml_node_t *root, weir_job_t *job)
         return rc;
     if (s_val(&m, "restart") && (rc = s_restart(c, &m, job)))
         return rc;
+    if (c->flags & WEIR_JOBSPEC_RUNNABLE)
+        return s_runnable(c, &m, job);
     return 0;
 }
 

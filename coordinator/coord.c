@@ -206,7 +206,7 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
     }
     /* The coordinator may not see the nodes' files: paths are checked by
      * `weir submit` and by the nodes that run the sources. */
-    int rc = weir_jobspec_parse(s->yaml, strlen(s->yaml), s->file_name, s->base_dir, 0, spec, err,
+    int rc = weir_jobspec_parse(s->yaml, strlen(s->yaml), s->file_name, s->base_dir, WEIR_JOBSPEC_RUNNABLE, spec, err,
                                 sizeof err);
     if (rc) {
         coord_reply_error(c, rid, rid_len, err);

@@ -209,11 +209,11 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
         goto done;
     }
     /* Nodes that run a source check its file; others need not see it. */
-    unsigned flags = 0;
+    unsigned flags = WEIR_JOBSPEC_RUNNABLE;
     for (size_t i = 0; i < d->n_tasks; i++)
         if (strcmp(d->tasks[i]->node_id, n->id) == 0 &&
             d->tasks[i]->kind == WEIR__V1__TASK_KIND__KIND_SOURCE)
-            flags = WEIR_JOBSPEC_CHECK_PATHS;
+            flags |= WEIR_JOBSPEC_CHECK_PATHS;
     int rc = weir_jobspec_parse(d->yaml, strlen(d->yaml), d->file_name, d->base_dir, flags, job,
                                 err, sizeof err);
     if (rc) {

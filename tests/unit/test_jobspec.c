@@ -1093,9 +1093,43 @@ static void random_corruptions_of_a_valid_job_never_crash(void)
     CU_ASSERT(ok > 0);
 }
 
+/* What this version cannot run is refused at its key when the caller asks
+ * for a runnable job (weir submit, coordinator, nodes), never ignored. */
+static void features_not_built_yet_are_refused_for_running(void)
+{
+    static const struct {
+        const char *yaml;
+        int line;
+        const char *needle;
+    } cases[] = {
+        {SOURCE "filter: \"fare > 0\"\n" WINDOW SINK, 7, "filter"},
+        {SOURCE SINK, 1, "without a window"},
+        {SOURCE WINDOW "checkpoint: {interval: 10s}\n" SINK, 9, "checkpoint.interval"},
+        {SOURCE WINDOW "restart: {strategy: fixed, delay: 1s}\n" SINK, 9, "restart"},
+        {"source:\n  path: in.csv\n  watermark: {idle_timeout: 1m}\n  schema:\n"
+         "    - {name: ts, type: timestamp}\n" WINDOW SINK,
+         1, "idle_timeout"},
+        {"source: {type: generator, rows: 10}\n" WINDOW SINK, 1, "generator"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CU_ASSERT_EQUAL(s_parse(cases[i].yaml), 0); /* valid as a file */
+        int rc = s_parse_flags(cases[i].yaml, WEIR_JOBSPEC_RUNNABLE);
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s:%d:", FILE_NAME, cases[i].line);
+        bool ok = rc == WEIR_EINVAL && strncmp(s_err, prefix, strlen(prefix)) == 0 &&
+                  strstr(s_err, cases[i].needle) && strstr(s_err, "not supported");
+        if (!ok)
+            fprintf(stderr, "\n  case %zu: rc=%d: %s\n", i, rc, s_err);
+        CU_ASSERT(ok);
+    }
+    CU_ASSERT_EQUAL(s_parse_flags(SOURCE WINDOW SINK, WEIR_JOBSPEC_RUNNABLE), 0);
+}
+
 void test_jobspec_register(void)
 {
     CU_pSuite s = CU_add_suite("jobspec", NULL, NULL);
+    CU_add_test(s, "features not built yet are refused for running",
+                features_not_built_yet_are_refused_for_running);
     CU_add_test(s, "a minimal job gets every default", minimal_job_gets_every_default);
     CU_add_test(s, "the taxi example job of DESIGN §2 parses to the expected job",
                 the_taxi_example_job_parses_to_the_expected_job);
