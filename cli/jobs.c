@@ -210,9 +210,12 @@ int cli_submit(const char *endpoint, int argc, char **argv)
         }
         if (state >= 2) {
             if (state == 2) {
-                fprintf(stderr, "job %s finished; results in %s\n", id, ji->sink_path);
+                char shown[PATH_MAX];
+                fprintf(stderr, "job %s finished; results in %s\n", id,
+                        realpath(ji->sink_path, shown) ? shown : ji->sink_path);
                 if (ji->late_path && *ji->late_path)
-                    fprintf(stderr, "late rows in %s\n", ji->late_path);
+                    fprintf(stderr, "late rows in %s\n",
+                            realpath(ji->late_path, shown) ? shown : ji->late_path);
             } else {
                 fprintf(stderr, "job %s %s: %s\n", id, s_job_state(state), ji->error);
             }
