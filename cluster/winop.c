@@ -1140,7 +1140,7 @@ static int s_scan(weir_winop_t *op, int64_t lo, int64_t hi, int emit)
     int rc = s_sync(op);
     if (rc)
         return rc;
-    uint8_t upper[10], seek[10];
+    uint8_t upper[10], seek[WEIR_STATE_KEY_HDR];
     weir_state_key_bound_after(upper, op->kg_last, hi);
     weir_state_iter_t *it = NULL;
     if ((rc = weir_state_iter_open(op->st, op->cf, upper, sizeof upper, &it)))

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "state.h"
+#include "timeu.h"
 
 static char s_dir[64];
 
@@ -202,7 +203,7 @@ static void range_scans_stay_in_one_key_group_in_end_order(void)
         for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
             for (int key = 0; key < 2; key++) {
                 uint8_t kb = (uint8_t)(key ? 0xFF : 0x00);
-                size_t kl = weir_state_key_encode(k, kg, ends[i], ends[i] - 1000, &kb, 1);
+                size_t kl = weir_state_key_encode(k, kg, ends[i], weir_sat_sub(ends[i], 1000), &kb, 1);
                 weir_state_wb_put(wb, cf, k, kl, "v", 1);
             }
     CU_ASSERT_EQUAL(weir_state_wb_commit(st, wb), 0);
