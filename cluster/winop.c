@@ -6,8 +6,9 @@
  * window start and end, key bytes (inline up to key_inline bytes, longer
  * keys in a separate block made when the window is created), the NULL
  * flags of the key columns, flags and the accumulator. An open-addressing
- * index (linear probing, 2x the pool, backward-shift deletion so there are
- * no tombstones) maps a hash to the entry. Tumbling/sliding windows hash
+ * index (linear probing, at least twice the entries in use, backward-shift
+ * deletion so there are no tombstones) maps a hash to the entry; it grows
+ * with the working set, not with the pool, so it stays in cache. Tumbling/sliding windows hash
  * (key, start, end); session windows hash the key alone, so every session
  * of a key sits on one probe chain and one probe finds them all.
  *
@@ -70,7 +71,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#define XXH_STATIC_LINKING_ONLY
+#define XXH_INLINE_ALL /* the same xxh64 as keygroup.c, inlined into the row loop */
 #include <xxhash.h>
 
 #include "agg.h"
@@ -149,9 +150,12 @@ struct weir_winop {
     uint32_t kg_first, kg_last;
     weir_csvsink_t *results; /* borrowed */
     weir_csvsink_t *late;    /* borrowed, may be NULL */
+    weir_csvsink_t *retract; /* borrowed, may be NULL: superseded sessions */
     weir_aggs_t aggs;
     weir_window_t win;
+    weir_window_plan_t plan; /* tumbling, sliding */
     int session;
+    int fixed_keys;          /* no key column is a string: encode inline */
     int64_t lateness_ms;
     int64_t wm_ms;
     uint64_t rows_in, rows_out, late_rows, superseded;
@@ -167,7 +171,7 @@ struct weir_winop {
     uint32_t hw;         /* entries ever used: [0, hw) */
     uint32_t *free_ents; /* stack of free indexes below hw */
     uint32_t n_free;
-    s_slot_t *slots;
+    s_slot_t *slots;     /* grows from 1024 with the entries in use, load <= 1/2 */
     uint32_t mask;       /* slots - 1 */
     uint64_t *scratch;   /* cap: LRU stamps for eviction */
     uint32_t *refire;    /* cap: entries flagged S_REFIRE */
@@ -266,6 +270,34 @@ static uint64_t s_get_be64(const uint8_t *p)
     for (int i = 0; i < 8; i++)
         v = v << 8 | p[i];
     return v;
+}
+
+/* weir_key_encode() for keys without string columns (at most 64 bytes),
+ * without its per-byte bounds checks: the same bytes, a few instructions. */
+static size_t s_key_encode_fixed(const weir_job_t *job, const weir_batch_t *b, uint32_t row,
+                                 uint8_t *buf)
+{
+    uint8_t *p = buf;
+    for (int k = 0; k < job->n_keys; k++) {
+        const weir_column_t *c = &b->cols[job->key_cols[k]];
+        if (c->null[row]) {
+            *p++ = 0xFF;
+            continue;
+        }
+        uint64_t v;
+        if (c->type == WEIR_TYPE_DOUBLE) {
+            double d = c->f64[row];
+            if (d == 0)
+                d = 0; /* -0.0 and 0.0 are one key */
+            memcpy(&v, &d, sizeof v);
+        } else {
+            v = (uint64_t)c->i64[row];
+        }
+        for (int i = 0; i < 8; i++)
+            p[i] = (uint8_t)(v >> (56 - 8 * i));
+        p += 8;
+    }
+    return (size_t)(p - buf);
 }
 
 /* ---- heaps of end nodes ------------------------------------------------- */
@@ -626,10 +658,10 @@ static int s_write_ent(weir_winop_t *op, uint32_t idx)
 
 /* ---- output --------------------------------------------------------------- */
 
-static int s_write_key(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint8_t nulls)
+static int s_write_key(weir_winop_t *op, weir_csvsink_t *s, const uint8_t *key, uint32_t klen,
+                       uint8_t nulls)
 {
     const weir_job_t *job = op->job;
-    weir_csvsink_t *s = op->results;
     const uint8_t *p = key, *end = key + klen;
     int rc = 0;
     for (int k = 0; k < job->n_keys && !rc; k++) {
@@ -679,7 +711,7 @@ static int s_emit(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint8_t n
                   int64_t start, int64_t end, const void *acc)
 {
     weir_csvsink_t *s = op->results;
-    int rc = s_write_key(op, key, klen, nulls);
+    int rc = s_write_key(op, s, key, klen, nulls);
     if (!rc)
         rc = weir_csvsink_i64(s, start);
     if (!rc)
@@ -748,12 +780,35 @@ static void s_remove_ent(weir_winop_t *op, uint32_t idx)
     op->n_ents--;
 }
 
+/* Doubles the index. It starts small and grows with the entries in use
+ * (load <= 1/2), so that a small working set keeps a small, cache-resident
+ * index however large the pool is. */
+static int s_index_grow(weir_winop_t *op)
+{
+    uint32_t slots = (op->mask + 1) * 2;
+    s_slot_t *a = calloc(slots, sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    free(op->slots);
+    op->slots = a;
+    op->mask = slots - 1;
+    for (uint32_t i = 0; i < op->hw; i++)
+        if (s_ent(op, i)->flags & S_USED)
+            s_index_insert(op, i);
+    return 0;
+}
+
 /* Makes an entry (the caller made room) linked to node n. Its accumulator
  * is empty. */
 static int s_new_ent(weir_winop_t *op, uint64_t hash, uint32_t kg, const uint8_t *key,
                      uint32_t klen, uint8_t nulls, int64_t start, int64_t end, uint32_t n,
                      uint32_t *out)
 {
+    if ((op->n_ents + 1) * 2 > op->mask + 1) {
+        int rc = s_index_grow(op);
+        if (rc)
+            return rc;
+    }
     uint8_t *ext = NULL;
     if (klen > op->key_inline && !(ext = malloc(klen)))
         return -ENOMEM;
@@ -936,7 +991,7 @@ static int s_window_row(weir_winop_t *op, const weir_batch_t *b, uint32_t row, u
                         int *accepted)
 {
     weir_window_iter_t it;
-    weir_window_iter_init(&it, &op->win, b->ts_ms[row]);
+    weir_window_iter_start(&it, &op->plan, b->ts_ms[row]);
     weir_span_t w;
     *accepted = 0;
     while (weir_window_iter_next(&it, &w)) {
@@ -1031,25 +1086,46 @@ static int s_load_sessions(weir_winop_t *op, uint64_t kh, uint32_t kg, const uin
     return rc;
 }
 
-/* The window of entry idx goes away (merged into another). */
-static void s_kill_session(weir_winop_t *op, uint32_t idx)
+/* Entry idx's window is about to stop existing under its bounds (merged
+ * into a bigger session). If it was emitted, that emission is stale. */
+static int s_supersede(weir_winop_t *op, uint32_t idx)
 {
     s_ent_t *e = s_ent(op, idx);
-    if (s_fired(op, e->end_ms))
-        op->superseded++;
+    if (!s_fired(op, e->end_ms))
+        return 0;
+    op->superseded++;
+    if (!op->retract)
+        return 0;
+    int rc = s_write_key(op, op->retract, s_key(e), e->key_len, e->key_nulls);
+    if (!rc)
+        rc = weir_csvsink_i64(op->retract, e->start_ms);
+    if (!rc)
+        rc = weir_csvsink_i64(op->retract, e->end_ms);
+    return rc ? rc : weir_csvsink_end_row(op->retract);
+}
+
+/* The window of entry idx goes away (merged into another). */
+static int s_kill_session(weir_winop_t *op, uint32_t idx)
+{
+    int rc = s_supersede(op, idx);
+    if (rc)
+        return rc;
+    s_ent_t *e = s_ent(op, idx);
     if (e->flags & S_PERSISTED)
         s_delete_keys(op, e->kg, e->start_ms, e->end_ms, s_key(e), e->key_len);
     uint32_t n = e->node;
     s_remove_ent(op, idx);
     s_node_unref(op, n);
+    return 0;
 }
 
 /* Entry idx now covers span (it grew by a merge). */
 static int s_move_session(weir_winop_t *op, uint32_t idx, weir_span_t span)
 {
+    int rc = s_supersede(op, idx);
+    if (rc)
+        return rc;
     s_ent_t *e = s_ent(op, idx);
-    if (s_fired(op, e->end_ms))
-        op->superseded++;
     if (e->flags & S_PERSISTED) {
         s_delete_keys(op, e->kg, e->start_ms, e->end_ms, s_key(e), e->key_len);
         e->flags &= (uint8_t)~S_PERSISTED;
@@ -1059,8 +1135,7 @@ static int s_move_session(weir_winop_t *op, uint32_t idx, weir_span_t span)
     s_node_unref(op, old);
     e->start_ms = span.start_ms;
     e->end_ms = span.end_ms;
-    int rc = s_node_get(op, span.end_ms, &n);
-    if (rc)
+    if ((rc = s_node_get(op, span.end_ms, &n)))
         return rc;
     op->nodes[n].count++;
     s_node_link(op, n, idx);
@@ -1110,9 +1185,9 @@ static int s_session_row(weir_winop_t *op, const weir_batch_t *b, uint32_t row, 
         idx = op->sib.a[0];
         for (uint32_t i = 1; i < nt; i++) {
             s_ent_t *o = s_ent(op, op->sib.a[i]);
-            if ((rc = weir_agg_merge(&op->aggs, s_acc(op, s_ent(op, idx)), s_acc(op, o))))
+            if ((rc = weir_agg_merge(&op->aggs, s_acc(op, s_ent(op, idx)), s_acc(op, o))) ||
+                (rc = s_kill_session(op, op->sib.a[i])))
                 return rc;
-            s_kill_session(op, op->sib.a[i]);
         }
         s_ent_t *e = s_ent(op, idx);
         if ((e->start_ms != span.start_ms || e->end_ms != span.end_ms) &&
@@ -1284,9 +1359,7 @@ static void s_table_free(weir_winop_t *op)
 
 static int s_table_alloc(weir_winop_t *op, uint32_t cap)
 {
-    uint32_t slots = 1;
-    while (slots < 2 * cap)
-        slots *= 2;
+    uint32_t slots = 1024;
     op->cap = cap;
     op->ents = calloc(cap, op->stride);
     op->free_ents = calloc(cap, sizeof *op->free_ents);
@@ -1344,6 +1417,12 @@ int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name
     op->late = late;
     op->win = job->window;
     op->session = job->window.type == WEIR_WINDOW_SESSION;
+    if (!op->session)
+        weir_window_plan(&op->plan, &op->win);
+    op->fixed_keys = 1;
+    for (int k = 0; k < job->n_keys; k++)
+        if (job->source.fields[job->key_cols[k]].type == WEIR_TYPE_STRING)
+            op->fixed_keys = 0;
     op->lateness_ms = job->allowed_lateness_ms;
     op->wm_ms = WEIR_TS_MIN;
     if ((rc = weir_aggs_init(&op->aggs, job)))
@@ -1379,6 +1458,11 @@ fail:
     return rc;
 }
 
+void weir_winop_set_retract_sink(weir_winop_t *op, weir_csvsink_t *retract)
+{
+    op->retract = retract;
+}
+
 int weir_winop_set_table_capacity(weir_winop_t *op, uint32_t entries)
 {
     if (op->rows_in || op->n_ents || entries < s_min_capacity(op) || entries > S_MAX_CAPACITY)
@@ -1394,7 +1478,11 @@ int weir_winop_process(weir_winop_t *op, const weir_batch_t *b)
     int rc = 0, misrouted = 0;
     for (uint32_t row = 0; row < b->n_rows && !rc; row++) {
         op->clock++;
-        size_t full = weir_key_encode(job, b, row, op->kbuf, sizeof op->kbuf);
+        uint8_t nulls = 0;
+        for (int k = 0; k < job->n_keys; k++)
+            nulls |= (uint8_t)(b->cols[job->key_cols[k]].null[row] << k);
+        size_t full = op->fixed_keys ? s_key_encode_fixed(job, b, row, op->kbuf)
+                                     : weir_key_encode(job, b, row, op->kbuf, sizeof op->kbuf);
         uint32_t klen = (uint32_t)(full < sizeof op->kbuf ? full : sizeof op->kbuf);
         uint64_t kh = XXH64(op->kbuf, klen, 0);
         uint32_t kg = full <= sizeof op->kbuf ? (uint32_t)(kh % groups)
@@ -1403,9 +1491,6 @@ int weir_winop_process(weir_winop_t *op, const weir_batch_t *b)
             misrouted = 1;
             continue;
         }
-        uint8_t nulls = 0;
-        for (int k = 0; k < job->n_keys; k++)
-            nulls |= (uint8_t)(b->cols[job->key_cols[k]].null[row] << k);
         int accepted;
         rc = op->session ? s_session_row(op, b, row, kh, kg, op->kbuf, klen, nulls, &accepted)
                          : s_window_row(op, b, row, kh, kg, op->kbuf, klen, nulls, &accepted);

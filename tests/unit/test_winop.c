@@ -495,14 +495,18 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     const char *late_hdr[N_COLS];
     for (int i = 0; i < N_COLS; i++)
         late_hdr[i] = job.source.fields[i].name;
-    weir_csvsink_t *out = NULL, *late = NULL;
+    weir_csvsink_t *out = NULL, *late = NULL, *retract = NULL;
     weir_winop_t *op = NULL;
+    char retract_name[32];
+    snprintf(retract_name, sizeof retract_name, "retract-%d.csv", run);
     CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, name, hdr, n_hdr, &out), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, retract_name, hdr, job.n_keys + 2, &retract), 0);
     if (c->late_file)
         CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, late_name, late_hdr, N_COLS, &late), 0);
     CU_ASSERT_EQUAL_FATAL(weir_winop_open(&job, s_st, cf, 0, 15, out, late, &op), 0);
     if (c->table)
         CU_ASSERT_EQUAL_FATAL(weir_winop_set_table_capacity(op, c->table), 0);
+    weir_winop_set_retract_sink(op, retract);
     weir_batch_t *b = weir_batch_new_for_job(&job, (uint32_t)c->batch_rows);
     int64_t owm = INT64_MIN, omax = INT64_MIN;
     uint32_t peak = 0;
@@ -539,6 +543,7 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     CU_ASSERT_EQUAL(weir_csvsink_close(&out), 0);
     if (late)
         CU_ASSERT_EQUAL(weir_csvsink_close(&late), 0);
+    CU_ASSERT_EQUAL(weir_csvsink_close(&retract), 0);
 
     /* expected: the oracle's final windows, plus the stale sessions */
     int n_exp = m.n_wins + m.n_stale;
@@ -596,6 +601,29 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
             }
         }
     }
+
+    /* retractions: exactly the stale sessions (with one row per batch) */
+    snprintf(path, sizeof path, "%s/%s", s_dir, retract_name);
+    f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    s_read_csv(f, &r);
+    int n_retract = 0;
+    while (s_read_csv(f, &r)) {
+        n_retract++;
+        int hit = 0;
+        for (int i = m.n_wins; i < n_exp && !hit; i++) {
+            int same = !exp[i].seen;
+            for (int k = 0; k < nk + 2 && same; k++)
+                same = strcmp(exp[i].f[k], r.f[k]) == 0;
+            if (same)
+                exp[i].seen = hit = 1;
+        }
+        bad += c->batch_rows == 1 && !hit;
+    }
+    fclose(f);
+    bad += (uint64_t)n_retract != superseded;
+    if (c->batch_rows == 1)
+        bad += n_retract != m.n_stale;
 
     /* late rows, in order, every column */
     if (c->late_file) {
