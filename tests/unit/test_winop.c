@@ -958,6 +958,80 @@ static void rows_of_other_key_groups_are_refused(void)
     CU_ASSERT_EQUAL(weir_winop_open(&job, s_st, "refused", 0, 7, out, NULL, &op), WEIR_ERANGE);
 }
 
+static void typed_keys_hash_like_key_encode_and_print_as_values(void)
+{
+    weir_job_t job;
+    memset(&job, 0, sizeof job);
+    job.max_key_groups = 16;
+    job.source.n_fields = 4;
+    static const char *names[4] = {"ts", "d", "flag", "t"};
+    static const weir_type_t types[4] = {WEIR_TYPE_TIMESTAMP, WEIR_TYPE_DOUBLE, WEIR_TYPE_BOOL,
+                                         WEIR_TYPE_TIMESTAMP};
+    for (int i = 0; i < 4; i++) {
+        snprintf(job.source.fields[i].name, WEIR_NAME_MAX, "%s", names[i]);
+        job.source.fields[i].type = types[i];
+    }
+    job.n_keys = 3;
+    job.key_cols[0] = 1;
+    job.key_cols[1] = 2;
+    job.key_cols[2] = 3;
+    job.window = (weir_window_t){.type = WEIR_WINDOW_TUMBLING, .size_ms = 1000, .slide_ms = 1000};
+    job.n_aggs = 1;
+    job.aggs[0] = (weir_agg_t){WEIR_AGG_COUNT, -1, "n"};
+    const char *hdr[8];
+    int n = weir_winop_result_header(&job, hdr, 8);
+    weir_csvsink_t *out = NULL;
+    weir_winop_t *op = NULL;
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, "typed.csv", hdr, n, &out), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_winop_open(&job, s_st, "typed", 0, 7, out, NULL, &op), 0);
+    weir_batch_t *b = weir_batch_new_for_job(&job, 256);
+    uint64_t inside = 0;
+    for (int i = 0; i < 256; i++) {
+        weir_batch_put_i64(b, 0, 500);
+        if (i % 17 == 0)
+            weir_batch_put_null(b, 1);
+        else
+            weir_batch_put_f64(b, 1, i % 5 == 0 ? -0.0 : (i % 13) * -0.25);
+        if (i % 11 == 0)
+            weir_batch_put_null(b, 2);
+        else
+            weir_batch_put_i64(b, 2, i % 2);
+        weir_batch_put_i64(b, 3, (int64_t)(i % 7) - 3);
+        weir_batch_commit_row(b, 500);
+        inside += weir_keygroup_of_row(&job, b, b->n_rows - 1) <= 7;
+    }
+    CU_ASSERT(inside > 0 && inside < 256);
+    weir_winop_process(op, b);
+    CU_ASSERT_EQUAL(weir_winop_rows_in(op), inside); /* same key groups as keygroup.c */
+    CU_ASSERT_EQUAL(weir_winop_advance(op, WEIR_TS_MAX), 0);
+    weir_winop_destroy(&op);
+    weir_batch_destroy(&b);
+    CU_ASSERT_EQUAL(weir_csvsink_close(&out), 0);
+    /* every printed key reads back as a key of some input row */
+    char path[160];
+    snprintf(path, sizeof path, "%s/typed.csv", s_dir);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    csv_row_t r;
+    s_read_csv(f, &r);
+    CU_ASSERT_STRING_EQUAL(r.f[0], "d");
+    int rows = 0, bad = 0, neg_zero = 0, nulls = 0;
+    while (s_read_csv(f, &r)) {
+        rows++;
+        neg_zero += strcmp(r.f[0], "-0.0") == 0;
+        nulls += r.f[0][0] == '\0' || r.f[1][0] == '\0';
+        bad += r.f[1][0] && strcmp(r.f[1], "true") != 0 && strcmp(r.f[1], "false") != 0;
+        long t = strtol(r.f[2], NULL, 10);
+        bad += t < -3 || t > 3;
+        bad += strcmp(r.f[3], "0") != 0 || strcmp(r.f[4], "1000") != 0;
+    }
+    fclose(f);
+    CU_ASSERT(rows > 0);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(neg_zero, 0); /* -0.0 is the key 0.0 */
+    CU_ASSERT(nulls > 0);
+}
+
 void test_winop_register(void)
 {
     CU_pSuite s = CU_add_suite("winop", s_setup, s_teardown);
@@ -968,6 +1042,8 @@ void test_winop_register(void)
     CU_add_test(s, "sessions of one key merge when they touch",
                 sessions_of_one_key_merge_when_they_touch);
     CU_add_test(s, "rows of other key groups are refused", rows_of_other_key_groups_are_refused);
+    CU_add_test(s, "typed keys hash like key_encode and print as values",
+                typed_keys_hash_like_key_encode_and_print_as_values);
     CU_add_test(s, "tumbling windows match the oracle row by row",
                 tumbling_windows_match_the_oracle_row_by_row);
     CU_add_test(s, "sliding windows with offsets match the oracle row by row",
