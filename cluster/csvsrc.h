@@ -33,14 +33,17 @@ typedef void (*weir_bad_row_fn)(void *ctx, uint64_t line, const char *reason, co
 
 /* Opens split `split` of `n_splits` of job->source.path. The job must
  * outlive the reader. Returns 0, -errno (file), or WEIR_EINVAL (header
- * lacks a schema column: err names it). err: err_cap bytes, for the
- * message. */
+ * lacks a schema column: err names it and lists the header; empty file;
+ * malformed header; a schema the reader cannot use). err: err_cap bytes,
+ * for the message (may be NULL). A reader belongs to one thread at a time. */
 int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc_t **out,
                      char *err, size_t err_cap);
 
 /* Appends up to max_rows good rows (and stops early once the batch holds
- * max_bytes or more) to b, which has the job's schema and room for them.
- * Sets *eof = 1 when the split is exhausted. Returns 0 or -ENOMEM. */
+ * max_bytes or more, or is full) to b, which has the job's schema and may
+ * already hold rows. Sets *eof = 1 when the split is exhausted (possibly in
+ * the same call that returns its last rows), else 0. Returns 0 or -ENOMEM
+ * (a string did not fit; the record is read again by the next call). */
 int weir_csvsrc_read(weir_csvsrc_t *s, weir_batch_t *b, uint32_t max_rows, size_t max_bytes,
                      weir_bad_row_fn bad, void *ctx, int *eof);
 
@@ -48,6 +51,7 @@ int weir_csvsrc_read(weir_csvsrc_t *s, weir_batch_t *b, uint32_t max_rows, size_
 uint64_t weir_csvsrc_bytes_read(const weir_csvsrc_t *s);
 uint64_t weir_csvsrc_bytes_total(const weir_csvsrc_t *s);
 
+/* Unmaps the file, frees *s and sets *s = NULL; accepts NULL. */
 void weir_csvsrc_destroy(weir_csvsrc_t **s);
 
 #endif

@@ -21,6 +21,12 @@
  * and nodes do; the coordinator may not see the nodes' files). */
 #define WEIR_JOBSPEC_CHECK_PATHS 1u
 
+/* Also refuse what the file may say but this version cannot run yet
+ * (filter, pass-through jobs, generator, follow, idleness, alignment,
+ * checkpoints, restart strategies), each at its key: what `weir submit`,
+ * the coordinator and the nodes use. */
+#define WEIR_JOBSPEC_RUNNABLE 2u
+
 /* Parses `len` bytes of YAML. file_name is used in messages only; base_dir
  * (absolute) resolves relative paths. On success returns 0 and fills *out.
  * On failure returns WEIR_EINVAL (or -errno for a path check) and writes a

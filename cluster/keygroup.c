@@ -29,6 +29,9 @@ size_t weir_key_encode(const weir_job_t *job, const weir_batch_t *b, uint32_t ro
             at++;
             continue;
         }
+        if (at < cap)
+            buf[at] = 0x00; /* a value follows */
+        at++;
         switch (c->type) {
         case WEIR_TYPE_STRING: {
             uint32_t len;
@@ -79,11 +82,9 @@ uint32_t weir_keygroup_of_row(const weir_job_t *job, const weir_batch_t *b, uint
         if (c->type == WEIR_TYPE_STRING && !c->null[row]) {
             uint32_t n;
             const char *s = weir_batch_str(b, job->key_cols[k], row, &n);
-            if (k + 1 < job->n_keys) {
-                uint8_t be[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-                                 (uint8_t)n};
-                XXH64_update(&st, be, 4);
-            }
+            uint8_t tag_len[5] = {0x00, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+                                  (uint8_t)n};
+            XXH64_update(&st, tag_len, k + 1 < job->n_keys ? 5 : 1);
             XXH64_update(&st, s, n);
         } else {
             weir_job_t one = *job;

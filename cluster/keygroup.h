@@ -3,13 +3,17 @@
  *
  * key_group = xxh64(key bytes, seed 0) mod max_key_groups. The key bytes of
  * a row are its key columns in key_by order, each encoded canonically so
- * that equal values hash equally whatever their text looked like:
- *   INT64, TIMESTAMP, BOOL: 8 bytes, big-endian two's complement;
- *   DOUBLE: 8 bytes, big-endian IEEE-754 bits (-0.0 written as 0.0);
- *   STRING: the bytes; when another key column follows, preceded by their
- *           length as 4 bytes big-endian;
- *   NULL:   one byte 0xFF in place of the value (8 bytes for fixed types
- *           are not written), so NULL is a key of its own.
+ * that equal values hash equally whatever their text looked like, and
+ * unambiguously so that different keys never have the same bytes:
+ *   NULL:    one byte 0xFF, so NULL is a key of its own;
+ *   a value: one byte 0x00, then
+ *     INT64, TIMESTAMP, BOOL: 8 bytes, big-endian two's complement;
+ *     DOUBLE: 8 bytes, big-endian IEEE-754 bits (-0.0 written as 0.0);
+ *     STRING: the bytes; when another key column follows, preceded by
+ *             their length as 4 bytes big-endian.
+ * The tag byte costs one byte per key column. Without it a NULL could not
+ * be told from a value whose bytes begin with 0xFF: (NULL, -1) and
+ * (-1, NULL) would be one key, and so would a NULL string and "\xFF".
  * The same bytes are the key part of state keys (cluster/state).
  *
  * Ranges: key groups are split into `parallelism` contiguous ranges, range i

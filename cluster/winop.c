@@ -272,8 +272,9 @@ static uint64_t s_get_be64(const uint8_t *p)
     return v;
 }
 
-/* weir_key_encode() for keys without string columns (at most 64 bytes),
- * without its per-byte bounds checks: the same bytes, a few instructions. */
+/* weir_key_encode() for keys without string columns (at most 72 bytes),
+ * without its per-byte bounds checks: the same bytes (NULL 0xFF; a value
+ * 0x00 then 8 bytes big-endian), a few instructions. */
 static size_t s_key_encode_fixed(const weir_job_t *job, const weir_batch_t *b, uint32_t row,
                                  uint8_t *buf)
 {
@@ -293,6 +294,7 @@ static size_t s_key_encode_fixed(const weir_job_t *job, const weir_batch_t *b, u
         } else {
             v = (uint64_t)c->i64[row];
         }
+        *p++ = 0x00;
         for (int i = 0; i < 8; i++)
             p[i] = (uint8_t)(v >> (56 - 8 * i));
         p += 8;
@@ -671,6 +673,7 @@ static int s_write_key(weir_winop_t *op, weir_csvsink_t *s, const uint8_t *key, 
             p += p < end;
             continue;
         }
+        p += p < end; /* the 0x00 tag of a value (cluster/keygroup.h) */
         if (t == WEIR_TYPE_STRING) {
             size_t len = (size_t)(end - p);
             if (k + 1 < job->n_keys) {
@@ -1215,7 +1218,7 @@ static int s_scan(weir_winop_t *op, int64_t lo, int64_t hi, int emit)
     int rc = s_sync(op);
     if (rc)
         return rc;
-    uint8_t upper[10], seek[WEIR_STATE_KEY_HDR];
+    uint8_t upper[10], seek[WEIR_STATE_KEY_HDR]; /* seeks use the kg + end prefix (10 bytes) */
     weir_state_key_bound_after(upper, op->kg_last, hi);
     weir_state_iter_t *it = NULL;
     if ((rc = weir_state_iter_open(op->st, op->cf, upper, sizeof upper, &it)))
@@ -1430,8 +1433,8 @@ int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name
     uint32_t key_inline = 0;
     for (int k = 0; k < job->n_keys; k++)
         key_inline += job->source.fields[job->key_cols[k]].type == WEIR_TYPE_STRING
-                          ? 4 + S_KEY_INLINE_STR
-                          : 8;
+                          ? 5 + S_KEY_INLINE_STR
+                          : 9; /* tag byte + value (cluster/keygroup.h) */
     op->key_inline = (key_inline + 7) & ~7u;
     op->acc_off = (uint32_t)sizeof(s_ent_t) + op->key_inline;
     op->stride = op->acc_off + op->aggs.size;

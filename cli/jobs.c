@@ -1,0 +1,350 @@
+/* jobs: `weir submit`, `list`, `status`, `cancel`, `nodes`.
+ *
+ * submit parses and validates the job file here first (with the same
+ * parser the coordinator and nodes use), so a bad file is refused with
+ * file, line and problem before anything reaches the cluster. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "jobspec.h"
+
+#define CLI_TIMEOUT_MS 5000
+#define CLI_MAX_JOB_FILE (1 << 20)
+
+static const char *s_job_state(int s)
+{
+    switch (s) {
+    case 0: return "CREATED";
+    case 1: return "RUNNING";
+    case 2: return "FINISHED";
+    case 3: return "FAILED";
+    case 4: return "CANCELED";
+    default: return "UNKNOWN";
+    }
+}
+
+static const char *s_task_state(int s)
+{
+    switch (s) {
+    case 1: return "DEPLOYING";
+    case 2: return "RUNNING";
+    case 3: return "FINISHED";
+    case 4: return "FAILED";
+    case 5: return "CANCELED";
+    default: return "UNKNOWN";
+    }
+}
+
+static char *s_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "weir: cannot open job file %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(CLI_MAX_JOB_FILE + 1);
+    if (!buf) {
+        fclose(f);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, CLI_MAX_JOB_FILE + 1, f);
+    fclose(f);
+    if (n > CLI_MAX_JOB_FILE) {
+        fprintf(stderr, "weir: job file %s is larger than %d bytes\n", path, CLI_MAX_JOB_FILE);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    if (strlen(buf) != n) {
+        fprintf(stderr, "weir: job file %s contains a NUL byte; is it a text file?\n", path);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static Weir__V1__JobInfo *s_status(const char *endpoint, const char *job, Weir__V1__Reply **rep)
+{
+    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
+    ref.job = (char *)job;
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_STATUS;
+    q.status = &ref;
+    *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    if (!*rep)
+        return NULL;
+    if (!(*rep)->ok || (*rep)->n_jobs != 1) {
+        fprintf(stderr, "weir: %s\n", (*rep)->error ? (*rep)->error : "no such job");
+        cli_reply_free(*rep);
+        *rep = NULL;
+        return NULL;
+    }
+    return (*rep)->jobs[0];
+}
+
+static void s_progress(const Weir__V1__JobInfo *ji, FILE *f)
+{
+    uint64_t read = 0, total = 0, in = 0, out = 0, late = 0, bad = 0;
+    for (size_t i = 0; i < ji->n_tasks; i++) {
+        const Weir__V1__TaskStats *s = ji->tasks[i]->stats;
+        if (!s)
+            continue;
+        if (ji->tasks[i]->kind == WEIR__V1__TASK_KIND__KIND_SOURCE) {
+            read += s->bytes_read;
+            total += s->bytes_total;
+            in += s->records_in;
+            bad += s->bad;
+        } else {
+            out += s->records_out;
+            late += s->late;
+        }
+    }
+    char wm[40];
+    cli_fmt_ts(ji->watermark_ms, wm, sizeof wm);
+    double pct = total ? 100.0 * (double)read / (double)total : 0.0;
+    fprintf(f, "%s %-8s input %5.1f%% (%.1f/%.1f MB)  rows read %llu  results %llu  late %llu  "
+               "bad %llu  watermark %s\n",
+            ji->job, s_job_state(ji->state), pct, (double)read / 1e6, (double)total / 1e6,
+            (unsigned long long)in, (unsigned long long)out, (unsigned long long)late,
+            (unsigned long long)bad, wm);
+}
+
+int cli_submit(const char *endpoint, int argc, char **argv)
+{
+    const char *path = NULL;
+    int wait = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--wait") == 0)
+            wait = 1;
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "weir submit: unknown option '%s'\n", argv[i]);
+            return 2;
+        } else if (!path)
+            path = argv[i];
+        else {
+            fprintf(stderr, "weir submit: one job file at a time\n");
+            return 2;
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "usage: weir submit JOB.yaml [--wait]\n");
+        return 2;
+    }
+    size_t len;
+    char *yaml = s_read_file(path, &len);
+    if (!yaml)
+        return 2;
+    char abs[PATH_MAX];
+    if (!realpath(path, abs)) {
+        fprintf(stderr, "weir: cannot resolve %s: %s\n", path, strerror(errno));
+        free(yaml);
+        return 2;
+    }
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", abs);
+    char *base = dirname(dir);
+    weir_job_t *job = calloc(1, sizeof *job);
+    char err[1024];
+    if (!job) {
+        free(yaml);
+        return 1;
+    }
+    int rc = weir_jobspec_parse(yaml, len, path, base, WEIR_JOBSPEC_CHECK_PATHS | WEIR_JOBSPEC_RUNNABLE, job, err,
+                                sizeof err);
+    if (rc) {
+        fprintf(stderr, "weir: %s\n", err);
+        free(yaml);
+        free(job);
+        return 2;
+    }
+    Weir__V1__Submit sub = WEIR__V1__SUBMIT__INIT;
+    sub.yaml = yaml;
+    sub.base_dir = base;
+    sub.file_name = (char *)path;
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_SUBMIT;
+    q.submit = &sub;
+    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    free(yaml);
+    if (!rep) {
+        free(job);
+        return 1;
+    }
+    if (!rep->ok) {
+        fprintf(stderr, "weir: the coordinator refused %s: %s\n", path, rep->error);
+        cli_reply_free(rep);
+        free(job);
+        return 1;
+    }
+    char id[128];
+    snprintf(id, sizeof id, "%s", rep->job);
+    cli_reply_free(rep);
+    printf("%s\n", id);
+    fflush(stdout);
+    free(job);
+    if (!wait)
+        return 0;
+    int64_t last_print = 0;
+    for (;;) {
+        Weir__V1__Reply *sr = NULL;
+        Weir__V1__JobInfo *ji = s_status(endpoint, id, &sr);
+        if (!ji)
+            return 1;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        int state = ji->state;
+        if (state >= 2 || now - last_print >= 2000) {
+            s_progress(ji, stderr);
+            last_print = now;
+        }
+        if (state >= 2) {
+            if (state == 2) {
+                fprintf(stderr, "job %s finished; results in %s\n", id, ji->sink_path);
+                if (ji->late_path && *ji->late_path)
+                    fprintf(stderr, "late rows in %s\n", ji->late_path);
+            } else {
+                fprintf(stderr, "job %s %s: %s\n", id, s_job_state(state), ji->error);
+            }
+            cli_reply_free(sr);
+            return state == 2 ? 0 : 1;
+        }
+        cli_reply_free(sr);
+        usleep(200 * 1000);
+    }
+}
+
+int cli_list(const char *endpoint, int argc, char **argv)
+{
+    (void)argv;
+    if (argc) {
+        fprintf(stderr, "usage: weir list\n");
+        return 2;
+    }
+    Weir__V1__Empty em = WEIR__V1__EMPTY__INIT;
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_LIST;
+    q.list = &em;
+    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    if (!rep)
+        return 1;
+    printf("%-40s %-10s %-8s %s\n", "JOB", "STATE", "ATTEMPT", "SUBMITTED");
+    for (size_t i = 0; i < rep->n_jobs; i++) {
+        const Weir__V1__JobInfo *j = rep->jobs[i];
+        char ts[40];
+        cli_fmt_ts(j->submitted_ms, ts, sizeof ts);
+        printf("%-40s %-10s %-8u %s\n", j->job, s_job_state(j->state), j->attempt, ts);
+    }
+    cli_reply_free(rep);
+    return 0;
+}
+
+int cli_status(const char *endpoint, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: weir status JOB\n");
+        return 2;
+    }
+    Weir__V1__Reply *rep = NULL;
+    Weir__V1__JobInfo *ji = s_status(endpoint, argv[0], &rep);
+    if (!ji)
+        return 1;
+    char wm[40];
+    cli_fmt_ts(ji->watermark_ms, wm, sizeof wm);
+    printf("job:       %s (%s)\n", ji->job, ji->name);
+    printf("state:     %s\n", s_job_state(ji->state));
+    printf("attempt:   %u\n", ji->attempt);
+    if (ji->error && *ji->error)
+        printf("reason:    %s\n", ji->error);
+    printf("watermark: %s\n", wm);
+    printf("results:   %s\n", ji->sink_path);
+    if (ji->late_path && *ji->late_path)
+        printf("late rows: %s\n", ji->late_path);
+    printf("\n%-4s %-7s %-12s %-22s %-9s %10s %10s %7s %6s %5s %5s  %s\n", "TASK", "KIND",
+           "PART", "NODE", "STATE", "ROWS_IN", "ROWS_OUT", "LATE", "BAD", "BUSY", "BP",
+           "WATERMARK");
+    for (size_t i = 0; i < ji->n_tasks; i++) {
+        const Weir__V1__TaskInfo *t = ji->tasks[i];
+        const Weir__V1__TaskStats *s = t->stats;
+        char part[32];
+        if (t->kind == WEIR__V1__TASK_KIND__KIND_SOURCE)
+            snprintf(part, sizeof part, "split %u", t->split);
+        else
+            snprintf(part, sizeof part, "kg %u-%u", t->kg_first, t->kg_last);
+        char tw[40];
+        cli_fmt_ts(s ? s->watermark_ms : 0, tw, sizeof tw);
+        uint32_t bp = s ? s->backpressured_permille : 0;
+        printf("%-4u %-7s %-12s %-22s %-9s %10llu %10llu %7llu %6llu %4u%% %4u%%%s %s\n",
+               t->index, t->kind == WEIR__V1__TASK_KIND__KIND_SOURCE ? "source" : "window", part,
+               t->node_id, s_task_state(s ? s->state : 0),
+               (unsigned long long)(s ? s->records_in : 0),
+               (unsigned long long)(s ? s->records_out : 0), (unsigned long long)(s ? s->late : 0),
+               (unsigned long long)(s ? s->bad : 0), s ? s->busy_permille / 10 : 0, bp / 10,
+               bp > 500 ? "!" : " ", tw);
+        if (s && s->error && *s->error)
+            printf("     error: %s\n", s->error);
+    }
+    cli_reply_free(rep);
+    return 0;
+}
+
+int cli_cancel(const char *endpoint, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: weir cancel JOB\n");
+        return 2;
+    }
+    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
+    ref.job = argv[0];
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_CANCEL;
+    q.cancel = &ref;
+    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    if (!rep)
+        return 1;
+    int rc = 0;
+    if (!rep->ok) {
+        fprintf(stderr, "weir: %s\n", rep->error);
+        rc = 1;
+    } else {
+        printf("canceled %s\n", rep->job);
+    }
+    cli_reply_free(rep);
+    return rc;
+}
+
+int cli_nodes(const char *endpoint, int argc, char **argv)
+{
+    (void)argv;
+    if (argc) {
+        fprintf(stderr, "usage: weir nodes\n");
+        return 2;
+    }
+    Weir__V1__Empty em = WEIR__V1__EMPTY__INIT;
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_NODES;
+    q.nodes = &em;
+    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    if (!rep)
+        return 1;
+    printf("%-24s %-28s %-6s %-10s %-6s %s\n", "NODE", "DATA ENDPOINT", "STATE", "LAST SEEN",
+           "TASKS", "PID");
+    for (size_t i = 0; i < rep->n_nodes; i++) {
+        const Weir__V1__NodeInfo *n = rep->nodes[i];
+        printf("%-24s %-28s %-6s %7.1f s  %-6u %d\n", n->node_id, n->data_endpoint,
+               n->alive ? "alive" : "dead", (double)n->last_seen_ms_ago / 1000.0, n->tasks,
+               n->pid);
+    }
+    cli_reply_free(rep);
+    return 0;
+}

@@ -1,0 +1,1020 @@
+/* dataflow: task threads and channels of one job attempt on one node.
+ * See dataflow.h for the model.
+ *
+ * Costs per row: one key encoding and hash, one columnar copy into the
+ * destination batch. Per batch: one credit (a ring pop or a counter), one
+ * mailbox push, and for remote channels one protobuf pack, one ZeroMQ send
+ * and, at the receiver, one unpack into a reused batch. Nothing allocates
+ * per row or per batch after start-up.
+ *
+ * Rejected: routing every frame through the node's I/O thread (one more hop
+ * and a thread that all data must cross); sending single rows (DESIGN §5:
+ * per-row messages would cost more than all the other work).
+ */
+#include "dataflow.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "credit.h"
+#include "csvsink.h"
+#include "csvsrc.h"
+#include "err.h"
+#include "keygroup.h"
+#include "timeu.h"
+#include "winop.h"
+#include "wm.h"
+
+#define S_POLL_MS 100     /* longest wait before a thread rechecks cancel */
+#define S_HELLO_MS 100    /* hello retry period while a receiver is unknown */
+
+typedef struct s_task s_task_t;
+
+/* One channel with at least one local end. */
+typedef struct {
+    uint32_t c;          /* global channel number */
+    uint32_t s, k;       /* source split, keyed index */
+    bool src_local, dst_local;
+    /* local -> local: ring of buffers; a free buffer is a credit */
+    pthread_mutex_t mu;
+    weir_batch_t **ring;
+    uint32_t n_free;
+    weir_batch_t **all;
+    uint32_t n_all;
+    /* remote -> local: where credits go */
+    uint8_t rid[WEIR_RID_MAX];
+    size_t rid_len;
+    bool rid_known;
+} s_chan_t;
+
+typedef struct {
+    _Atomic int state;
+    _Atomic uint64_t rows_in, rows_out, late, bad, bytes_read, bytes_total;
+    _Atomic int64_t wm;
+    _Atomic uint64_t busy_ns, bp_ns; /* cumulated */
+    _Atomic uint32_t busy_pm, bp_pm; /* last full second */
+    char error[512];
+} s_stats_t;
+
+struct s_task {
+    weir_df_t *df;
+    weir_df_task_t spec;
+    pthread_t thread;
+    bool started;
+    s_stats_t st;
+    /* SOURCE */
+    int efd;                 /* local credits returned */
+    /* WINDOW */
+    weir_mailbox_t *mb;
+    weir_credit_rx_t *rx;    /* remote inputs, owned by the I/O thread */
+};
+
+struct weir_df {
+    char job_id[64];
+    uint32_t attempt;
+    uint64_t id;
+    weir_job_t job;
+    weir_df_task_t *all;     /* every task of the plan */
+    uint32_t n_all;
+    char self[WEIR_NODE_ID_MAX];
+    void *zctx;
+    weir_state_t *state;
+    weir_queue_t *events;
+    s_task_t *local;         /* local tasks */
+    uint32_t n_local;
+    s_task_t **by_index;     /* plan index -> local task or NULL */
+    s_chan_t **chans;        /* global channel -> channel or NULL */
+    uint32_t n_chans;
+    _Atomic bool cancel;
+    char bad_dir[WEIR_PATH_MAX];
+};
+
+static int64_t s_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void s_fail(s_task_t *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_fail(s_task_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->st.error, sizeof t->st.error, fmt, ap);
+    va_end(ap);
+    atomic_store_explicit(&t->st.state, WEIR_DF_FAILED, memory_order_release);
+}
+
+static void s_done_event(s_task_t *t)
+{
+    weir_df_event_t ev = {.kind = WEIR_DF_EV_TASK_DONE, .df_id = t->df->id,
+                          .task = t->spec.plan.index};
+    while (weir_queue_push(t->df->events, &ev) != 0)
+        usleep(1000);
+}
+
+/* Busy/backpressure accounting, folded into per-mille of the last second. */
+typedef struct {
+    int64_t window_start, busy, bp;
+} s_meter_t;
+
+static void s_meter_add(s_task_t *t, s_meter_t *m, int64_t busy_ns, int64_t bp_ns)
+{
+    m->busy += busy_ns;
+    m->bp += bp_ns;
+    int64_t now = s_now_ns();
+    if (m->window_start == 0)
+        m->window_start = now;
+    int64_t span = now - m->window_start;
+    if (span >= 1000000000LL) {
+        atomic_store(&t->st.busy_pm, (uint32_t)(m->busy * 1000 / span));
+        atomic_store(&t->st.bp_pm, (uint32_t)(m->bp * 1000 / span));
+        m->window_start = now;
+        m->busy = m->bp = 0;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* source task                                                         */
+
+typedef struct {
+    void *sock;
+    const char *endpoint;
+    uint32_t chs[WEIR_MAX_PARALLELISM];
+    uint32_t n;
+    int64_t last_hello_ns;
+} s_dealer_t;
+
+typedef struct {
+    s_chan_t *chan;       /* NULL for remote */
+    weir_batch_t *fill;   /* rows waiting (local: a ring buffer; remote: own) */
+    int dealer;           /* remote: index into dealers */
+    uint64_t seq;
+    int64_t wm_sent;
+} s_out_t;
+
+typedef struct {
+    s_task_t *t;
+    weir_df_t *df;
+    uint32_t P;
+    s_out_t *out;
+    s_dealer_t *dealers;
+    uint32_t n_dealers;
+    weir_credit_tx_t *tx;
+    weir_wire_scratch_t *scratch;
+    int64_t wm;
+    int64_t bp_ns;        /* time spent waiting for credit in this round */
+    weir_csvsink_t *bad;
+} s_src_t;
+
+static void s_src_on_bad(void *ctx, uint64_t line, const char *reason, const char *raw,
+                         size_t raw_len)
+{
+    s_src_t *x = ctx;
+    atomic_fetch_add(&x->t->st.bad, 1);
+    if (!x->bad) {
+        char name[64];
+        snprintf(name, sizeof name, "part-src-%u.csv", x->t->spec.plan.split);
+        const char *hdr[] = {"file", "line", "reason", "record"};
+        if (weir_csvsink_open(x->df->bad_dir, name, hdr, 4, &x->bad) != 0)
+            return; /* counted; reported as the task's error below if it persists */
+    }
+    weir_csvsink_str(x->bad, x->df->job.source.path, strlen(x->df->job.source.path));
+    weir_csvsink_i64(x->bad, (int64_t)line);
+    weir_csvsink_str(x->bad, reason, strlen(reason));
+    size_t n = raw_len;
+    while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r'))
+        n--;
+    weir_csvsink_str(x->bad, raw, n);
+    weir_csvsink_end_row(x->bad);
+}
+
+/* Reads credits that arrived on the dealers (non-blocking). */
+static int s_src_read_credits(s_src_t *x)
+{
+    for (uint32_t d = 0; d < x->n_dealers; d++) {
+        for (;;) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, x->dealers[d].sock, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&m);
+                break;
+            }
+            weir_data_msg_t dm;
+            int rc = weir_wire_decode_data(zmq_msg_data(&m), zmq_msg_size(&m), &dm);
+            int more = zmq_msg_more(&m);
+            zmq_msg_close(&m);
+            while (more) { /* unexpected extra parts: drain */
+                zmq_msg_init(&m);
+                zmq_msg_recv(&m, x->dealers[d].sock, 0);
+                more = zmq_msg_more(&m);
+                zmq_msg_close(&m);
+            }
+            if (rc != 0 || dm.kind != WEIR_DATA_CREDIT || strcmp(dm.job, x->df->job_id) != 0 ||
+                dm.attempt != x->df->attempt)
+                continue; /* not ours or stale: ignored */
+            if (dm.channel < x->t->spec.plan.split * x->P ||
+                dm.channel >= (x->t->spec.plan.split + 1) * x->P)
+                continue;
+            weir_credit_tx_grant(x->tx, dm.channel - x->t->spec.plan.split * x->P, dm.credits);
+        }
+    }
+    return 0;
+}
+
+static void s_src_hellos(s_src_t *x, bool force)
+{
+    int64_t now = s_now_ns();
+    for (uint32_t d = 0; d < x->n_dealers; d++) {
+        s_dealer_t *dl = &x->dealers[d];
+        bool unknown = false;
+        for (uint32_t i = 0; i < dl->n; i++)
+            if (!weir_credit_tx_known(x->tx, dl->chs[i] % x->P))
+                unknown = true;
+        if (!unknown)
+            continue;
+        if (!force && now - dl->last_hello_ns < S_HELLO_MS * 1000000LL)
+            continue;
+        weir_wire_send_hello(dl->sock, x->df->job_id, x->df->attempt, dl->chs, dl->n);
+        dl->last_hello_ns = now;
+    }
+}
+
+/* Waits for a credit event: local buffer returned or remote credit. */
+static void s_src_wait(s_src_t *x)
+{
+    zmq_pollitem_t items[WEIR_MAX_NODES + 1];
+    uint32_t n = 0;
+    for (uint32_t d = 0; d < x->n_dealers && n < WEIR_MAX_NODES; d++)
+        items[n++] = (zmq_pollitem_t){.socket = x->dealers[d].sock, .events = ZMQ_POLLIN};
+    items[n++] = (zmq_pollitem_t){.fd = x->t->efd, .events = ZMQ_POLLIN};
+    int64_t t0 = s_now_ns();
+    zmq_poll(items, (int)n, S_HELLO_MS);
+    if (items[n - 1].revents & ZMQ_POLLIN) {
+        uint64_t v;
+        ssize_t r = read(x->t->efd, &v, sizeof v);
+        (void)r;
+    }
+    x->bp_ns += s_now_ns() - t0;
+    s_src_read_credits(x);
+    s_src_hellos(x, false);
+}
+
+static weir_batch_t *s_ring_take(s_chan_t *ch)
+{
+    weir_batch_t *b = NULL;
+    pthread_mutex_lock(&ch->mu);
+    if (ch->n_free > 0)
+        b = ch->ring[--ch->n_free];
+    pthread_mutex_unlock(&ch->mu);
+    return b;
+}
+
+static void s_ring_give(s_chan_t *ch, weir_batch_t *b)
+{
+    weir_batch_clear(b);
+    pthread_mutex_lock(&ch->mu);
+    ch->ring[ch->n_free++] = b;
+    pthread_mutex_unlock(&ch->mu);
+}
+
+/* Makes sure out k has a buffer to fill (local: takes a credit). Returns
+ * false when canceled. */
+static bool s_src_ensure_fill(s_src_t *x, uint32_t k)
+{
+    s_out_t *o = &x->out[k];
+    while (!o->fill) {
+        if (atomic_load(&x->df->cancel))
+            return false;
+        o->fill = s_ring_take(o->chan);
+        if (!o->fill)
+            s_src_wait(x);
+    }
+    return true;
+}
+
+/* Sends what out k holds, with the current watermark (and end of stream).
+ * Blocks until there is credit. Returns 0, WEIR_ECANCELED or -errno. */
+static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
+{
+    s_out_t *o = &x->out[k];
+    int64_t wm = eos ? WEIR_TS_MAX : x->wm;
+    if (o->chan) {
+        if (!s_src_ensure_fill(x, k))
+            return WEIR_ECANCELED;
+        weir_frame_t f;
+        memset(&f, 0, sizeof f);
+        zmq_msg_init(&f.msg);
+        f.ch = x->t->spec.plan.split;
+        f.has_watermark = true;
+        f.watermark_ms = wm;
+        f.end_of_stream = eos;
+        f.batch = o->fill;
+        uint32_t rows = o->fill->n_rows;
+        weir_mailbox_t *mb = x->df->by_index[x->df->job.source.splits + k]->mb;
+        while (weir_mailbox_push(mb, &f) != 0) { /* cannot happen with credits; be safe */
+            if (atomic_load(&x->df->cancel)) {
+                zmq_msg_close(&f.msg);
+                return WEIR_ECANCELED;
+            }
+            usleep(1000);
+        }
+        zmq_msg_close(&f.msg);
+        o->fill = NULL;
+        atomic_fetch_add(&x->t->st.rows_out, rows);
+    } else {
+        while (!weir_credit_tx_take(x->tx, k)) {
+            if (atomic_load(&x->df->cancel))
+                return WEIR_ECANCELED;
+            s_src_wait(x);
+        }
+        weir_frame_hdr_t h = {0};
+        snprintf(h.job, sizeof h.job, "%s", x->df->job_id);
+        h.attempt = x->df->attempt;
+        h.channel = x->t->spec.plan.split * x->P + k;
+        h.seq = o->seq;
+        h.has_watermark = true;
+        h.watermark_ms = wm;
+        h.end_of_stream = eos;
+        int rc = weir_wire_send_frame(x->dealers[o->dealer].sock, &h, o->fill, x->scratch);
+        if (rc)
+            return rc;
+        atomic_fetch_add(&x->t->st.rows_out, o->fill->n_rows);
+        weir_batch_clear(o->fill);
+    }
+    o->seq++;
+    o->wm_sent = wm;
+    return 0;
+}
+
+static int s_src_setup(s_src_t *x, char *err, size_t cap)
+{
+    weir_df_t *df = x->df;
+    uint32_t S = (uint32_t)df->job.source.splits;
+    x->P = (uint32_t)df->job.parallelism;
+    x->out = calloc(x->P, sizeof *x->out);
+    x->dealers = calloc(x->P, sizeof *x->dealers);
+    x->tx = weir_credit_tx_new(x->P);
+    x->scratch = weir_wire_scratch_new();
+    if (!x->out || !x->dealers || !x->tx || !x->scratch) {
+        snprintf(err, cap, "out of memory");
+        return -ENOMEM;
+    }
+    x->wm = WEIR_TS_MIN;
+    for (uint32_t k = 0; k < x->P; k++) {
+        s_out_t *o = &x->out[k];
+        const weir_df_task_t *dst = &df->all[S + k];
+        uint32_t c = x->t->spec.plan.split * x->P + k;
+        o->wm_sent = WEIR_TS_MIN;
+        if (strcmp(dst->node_id, df->self) == 0) {
+            o->chan = df->chans[c];
+            continue;
+        }
+        uint32_t d;
+        for (d = 0; d < x->n_dealers; d++)
+            if (strcmp(x->dealers[d].endpoint, dst->endpoint) == 0)
+                break;
+        if (d == x->n_dealers) {
+            s_dealer_t *dl = &x->dealers[x->n_dealers++];
+            dl->endpoint = dst->endpoint;
+            dl->sock = zmq_socket(df->zctx, ZMQ_DEALER);
+            if (!dl->sock) {
+                snprintf(err, cap, "cannot create a socket: %s", zmq_strerror(errno));
+                return -errno;
+            }
+            int linger = 5000, hwm = 0;
+            zmq_setsockopt(dl->sock, ZMQ_LINGER, &linger, sizeof linger);
+            zmq_setsockopt(dl->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+            zmq_setsockopt(dl->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+            if (zmq_connect(dl->sock, dst->endpoint) != 0) {
+                snprintf(err, cap, "cannot connect to node %s at %s: %s", dst->node_id,
+                         dst->endpoint, zmq_strerror(errno));
+                return -errno;
+            }
+        }
+        o->dealer = (int)d;
+        x->dealers[d].chs[x->dealers[d].n++] = c;
+        o->fill = weir_batch_new_for_job(&df->job, (uint32_t)df->job.batch.max_rows);
+        if (!o->fill) {
+            snprintf(err, cap, "out of memory");
+            return -ENOMEM;
+        }
+    }
+    s_src_hellos(x, true);
+    return 0;
+}
+
+static void s_src_teardown(s_src_t *x)
+{
+    for (uint32_t k = 0; x->out && k < x->P; k++) {
+        s_out_t *o = &x->out[k];
+        if (o->chan && o->fill)
+            s_ring_give(o->chan, o->fill);
+        else if (!o->chan)
+            weir_batch_destroy(&o->fill);
+    }
+    for (uint32_t d = 0; d < x->n_dealers; d++)
+        zmq_close(x->dealers[d].sock);
+    free(x->out);
+    free(x->dealers);
+    weir_credit_tx_destroy(&x->tx);
+    weir_wire_scratch_destroy(&x->scratch);
+    if (x->bad)
+        weir_csvsink_close(&x->bad);
+}
+
+static void *s_source_main(void *arg)
+{
+    s_task_t *t = arg;
+    weir_df_t *df = t->df;
+    const weir_job_t *job = &df->job;
+    s_src_t x = {.t = t, .df = df};
+    char err[512] = "";
+    weir_csvsrc_t *src = NULL;
+    weir_batch_t *parse = NULL;
+    s_meter_t meter = {0};
+    int rc = s_src_setup(&x, err, sizeof err);
+    if (rc)
+        goto fail;
+    rc = weir_csvsrc_open(job, (int)t->spec.plan.split, job->source.splits, &src, err, sizeof err);
+    if (rc) {
+        if (!err[0])
+            snprintf(err, sizeof err, "%s", weir_strerror(rc));
+        char msg[600];
+        snprintf(msg, sizeof msg, "cannot read %s: %s", job->source.path, err);
+        snprintf(err, sizeof err, "%s", msg);
+        goto fail;
+    }
+    atomic_store(&t->st.bytes_total, weir_csvsrc_bytes_total(src));
+    parse = weir_batch_new_for_job(job, (uint32_t)job->batch.max_rows);
+    if (!parse) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    int64_t max_ts = WEIR_TS_MIN, last_flush = s_now_ns(), wm_broadcast = WEIR_TS_MIN;
+    const int64_t D = job->source.max_out_of_orderness_ms;
+    const int64_t flush_ns = job->batch.flush_ms * 1000000LL;
+    const size_t max_bytes = (size_t)job->batch.max_bytes;
+    int eof = 0;
+    while (!eof) {
+        if (atomic_load(&df->cancel)) {
+            rc = WEIR_ECANCELED;
+            goto canceled;
+        }
+        int64_t t0 = s_now_ns();
+        x.bp_ns = 0;
+        weir_batch_clear(parse);
+        rc = weir_csvsrc_read(src, parse, (uint32_t)job->batch.max_rows, max_bytes, s_src_on_bad,
+                              &x, &eof);
+        if (rc) {
+            snprintf(err, sizeof err, "reading %s: %s", job->source.path, weir_strerror(rc));
+            goto fail;
+        }
+        atomic_store(&t->st.bytes_read, weir_csvsrc_bytes_read(src));
+        atomic_fetch_add(&t->st.rows_in, parse->n_rows);
+        for (uint32_t r = 0; r < parse->n_rows; r++) {
+            int64_t ts = parse->ts_ms[r];
+            if (ts > max_ts) {
+                max_ts = ts;
+                int64_t w = weir_sat_sub(weir_sat_sub(max_ts, D), 1);
+                if (w > x.wm)
+                    x.wm = w;
+            }
+            uint32_t kg = weir_keygroup_of_row(job, parse, r);
+            uint32_t k = weir_keygroup_owner(kg, x.P, (uint32_t)job->max_key_groups);
+            if (!s_src_ensure_fill(&x, k)) {
+                rc = WEIR_ECANCELED;
+                goto canceled;
+            }
+            s_out_t *o = &x.out[k];
+            if (weir_batch_copy_row(o->fill, parse, r) != 0) {
+                snprintf(err, sizeof err, "out of memory");
+                goto fail;
+            }
+            if (weir_batch_full(o->fill) || weir_batch_bytes(o->fill) >= max_bytes) {
+                rc = s_src_flush(&x, k, false);
+                if (rc)
+                    goto flush_failed;
+                last_flush = s_now_ns();
+            }
+        }
+        int64_t now = s_now_ns();
+        bool timer = now - last_flush >= flush_ns;
+        if (timer || x.wm > wm_broadcast) {
+            for (uint32_t k = 0; k < x.P && !eof; k++) {
+                s_out_t *o = &x.out[k];
+                bool rows = o->fill && o->fill->n_rows > 0;
+                if ((rows && timer) || (!rows && o->wm_sent < x.wm)) {
+                    rc = s_src_flush(&x, k, false);
+                    if (rc)
+                        goto flush_failed;
+                }
+            }
+            wm_broadcast = x.wm;
+            if (timer)
+                last_flush = now;
+        }
+        atomic_store(&t->st.wm, x.wm);
+        int64_t busy = s_now_ns() - t0 - x.bp_ns;
+        s_meter_add(t, &meter, busy, x.bp_ns);
+    }
+    for (uint32_t k = 0; k < x.P; k++) {
+        rc = s_src_flush(&x, k, true);
+        if (rc)
+            goto flush_failed;
+    }
+    atomic_store(&t->st.wm, WEIR_TS_MAX);
+    weir_csvsrc_destroy(&src);
+    weir_batch_destroy(&parse);
+    s_src_teardown(&x);
+    atomic_store_explicit(&t->st.state, WEIR_DF_FINISHED, memory_order_release);
+    weir_wire_thread_cleanup();
+    s_done_event(t);
+    return NULL;
+flush_failed:
+    if (rc == WEIR_ECANCELED)
+        goto canceled;
+    snprintf(err, sizeof err, "sending to a keyed task failed: %s", weir_strerror(rc));
+fail:
+    weir_csvsrc_destroy(&src);
+    weir_batch_destroy(&parse);
+    s_src_teardown(&x);
+    s_fail(t, "%s", err[0] ? err : weir_strerror(rc));
+    weir_wire_thread_cleanup();
+    s_done_event(t);
+    return NULL;
+canceled:
+    weir_csvsrc_destroy(&src);
+    weir_batch_destroy(&parse);
+    s_src_teardown(&x);
+    atomic_store_explicit(&t->st.state, WEIR_DF_CANCELED, memory_order_release);
+    weir_wire_thread_cleanup();
+    s_done_event(t);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* window task                                                         */
+
+/* sink.max_rows_per_second: sleeps while the rows written since the start
+ * run ahead of the allowed rate. The task stops consuming meanwhile, so
+ * its credits run out and its producers slow down to its pace. Returns
+ * false when canceled. */
+static bool s_throttle(weir_df_t *df, int64_t started_ns, uint64_t rows, int64_t per_second)
+{
+    for (;;) {
+        int64_t allowed_ns = (int64_t)((double)rows / (double)per_second * 1e9);
+        int64_t ahead = started_ns + allowed_ns - s_now_ns();
+        if (ahead <= 0)
+            return true;
+        if (atomic_load(&df->cancel))
+            return false;
+        usleep((useconds_t)(ahead > 50000000 ? 50000 : ahead / 1000 + 1));
+    }
+}
+
+static void *s_window_main(void *arg)
+{
+    s_task_t *t = arg;
+    weir_df_t *df = t->df;
+    const weir_job_t *job = &df->job;
+    uint32_t S = (uint32_t)job->source.splits, P = (uint32_t)job->parallelism;
+    uint32_t k = t->spec.plan.keyed_index;
+    char err[512] = "";
+    int rc = 0;
+    weir_csvsink_t *results = NULL, *late = NULL;
+    weir_winop_t *op = NULL;
+    weir_wm_t *wm = weir_wm_new(S);
+    weir_batch_t *scratch = weir_batch_new_for_job(job, (uint32_t)job->batch.max_rows);
+    weir_frame_t f;
+    memset(&f, 0, sizeof f);
+    zmq_msg_init(&f.msg);
+    s_meter_t meter = {0};
+    if (!wm || !scratch) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    /* Result header: key columns, window bounds, aggregates. */
+    const char *hdr[WEIR_MAX_KEYS + 2 + WEIR_MAX_AGGS];
+    int nh = 0;
+    for (int i = 0; i < job->n_keys; i++)
+        hdr[nh++] = job->source.fields[job->key_cols[i]].name;
+    hdr[nh++] = "window_start";
+    hdr[nh++] = "window_end";
+    for (int i = 0; i < job->n_aggs; i++)
+        hdr[nh++] = job->aggs[i].as;
+    char name[64];
+    snprintf(name, sizeof name, "part-%u.csv", k);
+    rc = weir_csvsink_open(job->sink.path, name, hdr, nh, &results);
+    if (rc) {
+        snprintf(err, sizeof err, "cannot open the result file in %s: %s", job->sink.path,
+                 weir_strerror(rc));
+        goto fail;
+    }
+    if (job->late.policy == WEIR_LATE_FILE) {
+        const char *lh[WEIR_MAX_COLS];
+        for (int i = 0; i < job->source.n_fields; i++)
+            lh[i] = job->source.fields[i].name;
+        rc = weir_csvsink_open(job->late.path, name, lh, job->source.n_fields, &late);
+        if (rc) {
+            snprintf(err, sizeof err, "cannot open the late file in %s: %s", job->late.path,
+                     weir_strerror(rc));
+            goto fail;
+        }
+    }
+    char cf[160];
+    snprintf(cf, sizeof cf, "%s/%u/w%u", df->job_id, df->attempt, k);
+    rc = weir_winop_open(job, df->state, cf, t->spec.plan.kg_first, t->spec.plan.kg_last, results,
+                         late, &op);
+    if (rc) {
+        snprintf(err, sizeof err, "cannot open window state: %s", weir_strerror(rc));
+        goto fail;
+    }
+    int64_t started_ns = s_now_ns();
+    while (!weir_wm_all_finished(wm)) {
+        if (atomic_load(&df->cancel))
+            goto canceled;
+        int64_t tw = s_now_ns();
+        if (!weir_mailbox_pop(t->mb, &f, S_POLL_MS)) {
+            s_meter_add(t, &meter, 0, 0);
+            continue;
+        }
+        int64_t t0 = s_now_ns();
+        const weir_batch_t *b = f.batch;
+        if (f.remote && zmq_msg_size(&f.msg) > 0) {
+            rc = weir_wire_decode_batch(zmq_msg_data(&f.msg), zmq_msg_size(&f.msg), scratch);
+            if (rc) {
+                snprintf(err, sizeof err, "malformed batch on channel %u from source split %u: %s",
+                         f.ch * P + k, f.ch, weir_strerror(rc));
+                goto fail;
+            }
+            b = scratch;
+        }
+        if (b && b->n_rows > 0) {
+            atomic_fetch_add(&t->st.rows_in, b->n_rows);
+            rc = weir_winop_process(op, b);
+            if (rc) {
+                snprintf(err, sizeof err, "window operator: %s", weir_strerror(rc));
+                goto fail;
+            }
+        }
+        bool adv = false;
+        if (f.end_of_stream)
+            adv = weir_wm_finish(wm, f.ch);
+        else if (f.has_watermark)
+            adv = weir_wm_update(wm, f.ch, f.watermark_ms);
+        if (f.batch) {
+            s_chan_t *ch = df->chans[f.ch * P + k];
+            s_ring_give(ch, f.batch);
+            f.batch = NULL;
+            s_task_t *src = df->by_index[f.ch];
+            uint64_t one = 1;
+            if (src) {
+                ssize_t w = write(src->efd, &one, sizeof one);
+                (void)w;
+            }
+        } else if (f.remote) {
+            weir_df_event_t ev = {.kind = WEIR_DF_EV_CONSUMED, .df_id = df->id,
+                                  .task = t->spec.plan.index, .input = f.ch};
+            while (weir_queue_push(df->events, &ev) != 0) {
+                if (atomic_load(&df->cancel))
+                    goto canceled;
+                usleep(1000);
+            }
+        }
+        if (adv) {
+            rc = weir_winop_advance(op, weir_wm_current(wm));
+            if (rc) {
+                snprintf(err, sizeof err, "firing windows: %s", weir_strerror(rc));
+                goto fail;
+            }
+            atomic_store(&t->st.wm, weir_wm_current(wm));
+        }
+        atomic_store(&t->st.rows_out, weir_winop_rows_out(op));
+        atomic_store(&t->st.late, weir_winop_late(op));
+        if (job->sink.max_rows_per_second > 0 &&
+            !s_throttle(df, started_ns, weir_winop_rows_out(op), job->sink.max_rows_per_second))
+            goto canceled;
+        int64_t t1 = s_now_ns();
+        s_meter_add(t, &meter, t1 - t0, 0);
+        (void)tw;
+    }
+    weir_winop_destroy(&op);
+    rc = weir_csvsink_close(&results);
+    if (rc) {
+        snprintf(err, sizeof err, "cannot publish results in %s: %s", job->sink.path,
+                 weir_strerror(rc));
+        goto fail;
+    }
+    if (late && (rc = weir_csvsink_close(&late)) != 0) {
+        snprintf(err, sizeof err, "cannot publish late rows in %s: %s", job->late.path,
+                 weir_strerror(rc));
+        goto fail;
+    }
+    zmq_msg_close(&f.msg);
+    weir_wm_destroy(&wm);
+    weir_batch_destroy(&scratch);
+    atomic_store_explicit(&t->st.state, WEIR_DF_FINISHED, memory_order_release);
+    weir_wire_thread_cleanup();
+    s_done_event(t);
+    return NULL;
+fail:
+    weir_winop_destroy(&op);
+    weir_csvsink_discard(&results);
+    weir_csvsink_discard(&late);
+    zmq_msg_close(&f.msg);
+    weir_wm_destroy(&wm);
+    weir_batch_destroy(&scratch);
+    s_fail(t, "%s", err);
+    weir_wire_thread_cleanup();
+    s_done_event(t);
+    return NULL;
+canceled:
+    weir_winop_destroy(&op);
+    weir_csvsink_discard(&results);
+    weir_csvsink_discard(&late);
+    zmq_msg_close(&f.msg);
+    weir_wm_destroy(&wm);
+    weir_batch_destroy(&scratch);
+    atomic_store_explicit(&t->st.state, WEIR_DF_CANCELED, memory_order_release);
+    weir_wire_thread_cleanup();
+    s_done_event(t);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* lifecycle                                                           */
+
+static void s_free(weir_df_t *df)
+{
+    for (uint32_t c = 0; df->chans && c < df->n_chans; c++) {
+        s_chan_t *ch = df->chans[c];
+        if (!ch)
+            continue;
+        for (uint32_t i = 0; i < ch->n_all; i++)
+            weir_batch_destroy(&ch->all[i]);
+        free(ch->all);
+        free(ch->ring);
+        pthread_mutex_destroy(&ch->mu);
+        free(ch);
+    }
+    free(df->chans);
+    for (uint32_t i = 0; df->local && i < df->n_local; i++) {
+        s_task_t *t = &df->local[i];
+        if (t->efd >= 0)
+            close(t->efd);
+        weir_mailbox_destroy(&t->mb);
+        weir_credit_rx_destroy(&t->rx);
+    }
+    free(df->local);
+    free(df->by_index);
+    free(df->all);
+    free(df);
+}
+
+int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_t err_cap)
+{
+    weir_df_t *df = calloc(1, sizeof *df);
+    if (!df)
+        goto oom;
+    snprintf(df->job_id, sizeof df->job_id, "%s", cfg->job_id);
+    df->attempt = cfg->attempt;
+    df->id = cfg->df_id;
+    df->job = *cfg->job;
+    snprintf(df->self, sizeof df->self, "%s", cfg->self_id);
+    df->zctx = cfg->zctx;
+    df->state = cfg->state;
+    df->events = cfg->events;
+    df->n_all = cfg->n_tasks;
+    df->all = calloc(cfg->n_tasks, sizeof *df->all);
+    df->by_index = calloc(cfg->n_tasks, sizeof *df->by_index);
+    if (!df->all || !df->by_index)
+        goto oom;
+    memcpy(df->all, cfg->tasks, cfg->n_tasks * sizeof *df->all);
+    uint32_t S = (uint32_t)df->job.source.splits, P = (uint32_t)df->job.parallelism;
+    if (S + P != cfg->n_tasks) {
+        snprintf(err, err_cap, "plan has %u tasks, job needs %u", cfg->n_tasks, S + P);
+        s_free(df);
+        return WEIR_EINVAL;
+    }
+    /* bad rows go beside the results: <parent of sink dir>/bad */
+    char tmp[WEIR_PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", df->job.sink.path);
+    size_t tl = strlen(tmp);
+    while (tl > 1 && tmp[tl - 1] == '/')
+        tmp[--tl] = 0;
+    snprintf(df->bad_dir, sizeof df->bad_dir, "%s/bad", dirname(tmp));
+
+    for (uint32_t i = 0; i < cfg->n_tasks; i++)
+        if (strcmp(df->all[i].node_id, df->self) == 0)
+            df->n_local++;
+    df->local = calloc(df->n_local ? df->n_local : 1, sizeof *df->local);
+    if (!df->local)
+        goto oom;
+    uint32_t j = 0;
+    uint32_t bpc = (uint32_t)df->job.network.buffers_per_channel;
+    for (uint32_t i = 0; i < cfg->n_tasks; i++) {
+        if (strcmp(df->all[i].node_id, df->self) != 0)
+            continue;
+        s_task_t *t = &df->local[j++];
+        t->df = df;
+        t->spec = df->all[i];
+        t->efd = -1;
+        atomic_store(&t->st.state, WEIR_DF_RUNNING);
+        atomic_store(&t->st.wm, WEIR_TS_MIN);
+        df->by_index[i] = t;
+        if (t->spec.plan.kind == WEIR_TASK_SOURCE) {
+            t->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            if (t->efd < 0)
+                goto oom;
+        } else {
+            uint32_t floating = (uint32_t)df->job.network.floating_buffers;
+            t->mb = weir_mailbox_new(S * bpc + floating + 4);
+            t->rx = weir_credit_rx_new(S, bpc, floating);
+            if (!t->mb || !t->rx)
+                goto oom;
+        }
+    }
+    df->n_chans = S * P;
+    df->chans = calloc(df->n_chans, sizeof *df->chans);
+    if (!df->chans)
+        goto oom;
+    for (uint32_t s = 0; s < S; s++) {
+        for (uint32_t k = 0; k < P; k++) {
+            bool sl = df->by_index[s] != NULL, dl = df->by_index[S + k] != NULL;
+            if (!sl && !dl)
+                continue;
+            s_chan_t *ch = calloc(1, sizeof *ch);
+            if (!ch)
+                goto oom;
+            uint32_t c = s * P + k;
+            df->chans[c] = ch;
+            ch->c = c;
+            ch->s = s;
+            ch->k = k;
+            ch->src_local = sl;
+            ch->dst_local = dl;
+            pthread_mutex_init(&ch->mu, NULL);
+            if (sl && dl) {
+                ch->ring = calloc(bpc, sizeof *ch->ring);
+                ch->all = calloc(bpc, sizeof *ch->all);
+                if (!ch->ring || !ch->all)
+                    goto oom;
+                for (uint32_t b = 0; b < bpc; b++) {
+                    ch->all[b] = weir_batch_new_for_job(&df->job,
+                                                        (uint32_t)df->job.batch.max_rows);
+                    if (!ch->all[b])
+                        goto oom;
+                    ch->n_all++;
+                    ch->ring[ch->n_free++] = ch->all[b];
+                }
+            }
+        }
+    }
+    for (uint32_t i = 0; i < df->n_local; i++) {
+        s_task_t *t = &df->local[i];
+        void *(*fn)(void *) = t->spec.plan.kind == WEIR_TASK_SOURCE ? s_source_main
+                                                                     : s_window_main;
+        if (pthread_create(&t->thread, NULL, fn, t) != 0) {
+            snprintf(err, err_cap, "cannot start a task thread: %s", strerror(errno));
+            weir_df_destroy(&df);
+            return -EAGAIN;
+        }
+        t->started = true;
+    }
+    *out = df;
+    return 0;
+oom:
+    snprintf(err, err_cap, "out of memory while starting the job");
+    if (df)
+        s_free(df);
+    return -ENOMEM;
+}
+
+const char *weir_df_job(const weir_df_t *df) { return df->job_id; }
+uint32_t weir_df_attempt(const weir_df_t *df) { return df->attempt; }
+uint64_t weir_df_id(const weir_df_t *df) { return df->id; }
+
+void weir_df_on_hello(weir_df_t *df, void *router, const void *rid, size_t rid_len,
+                      const uint32_t *channels, uint32_t n)
+{
+    uint32_t S = (uint32_t)df->job.source.splits, P = (uint32_t)df->job.parallelism;
+    if (rid_len > WEIR_RID_MAX)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t c = channels[i];
+        if (c >= df->n_chans || !df->chans[c] || !df->chans[c]->dst_local ||
+            df->chans[c]->src_local)
+            continue;
+        s_chan_t *ch = df->chans[c];
+        memcpy(ch->rid, rid, rid_len);
+        ch->rid_len = rid_len;
+        ch->rid_known = true;
+        s_task_t *t = df->by_index[S + c % P];
+        uint32_t credits = weir_credit_rx_open(t->rx, c / P);
+        if (credits)
+            weir_wire_send_credit(router, rid, rid_len, df->job_id, df->attempt, c, credits);
+    }
+}
+
+int weir_df_on_frame(weir_df_t *df, const weir_frame_hdr_t *h, zmq_msg_t *batch_part)
+{
+    uint32_t S = (uint32_t)df->job.source.splits, P = (uint32_t)df->job.parallelism;
+    uint32_t c = h->channel;
+    if (c >= df->n_chans || !df->chans[c] || !df->chans[c]->dst_local || df->chans[c]->src_local)
+        return WEIR_ENOTFOUND;
+    s_task_t *t = df->by_index[S + c % P];
+    int rc = weir_credit_rx_on_frame(t->rx, c / P, h->backlog);
+    if (rc)
+        return rc;
+    weir_frame_t f;
+    memset(&f, 0, sizeof f);
+    zmq_msg_init(&f.msg);
+    f.ch = c / P;
+    f.has_watermark = h->has_watermark;
+    f.watermark_ms = h->watermark_ms;
+    f.end_of_stream = h->end_of_stream;
+    f.remote = true;
+    if (batch_part)
+        zmq_msg_move(&f.msg, batch_part);
+    rc = weir_mailbox_push(t->mb, &f);
+    zmq_msg_close(&f.msg);
+    return rc;
+}
+
+void weir_df_on_event(weir_df_t *df, void *router, const weir_df_event_t *ev)
+{
+    if (ev->kind != WEIR_DF_EV_CONSUMED || ev->task >= df->n_all || !df->by_index[ev->task])
+        return;
+    s_task_t *t = df->by_index[ev->task];
+    uint32_t S = (uint32_t)df->job.source.splits, P = (uint32_t)df->job.parallelism;
+    uint32_t grant[WEIR_MAX_PARALLELISM] = {0};
+    if (weir_credit_rx_on_consumed(t->rx, ev->input, grant) == 0)
+        return;
+    for (uint32_t s = 0; s < S; s++) {
+        if (!grant[s])
+            continue;
+        uint32_t c = s * P + t->spec.plan.keyed_index;
+        s_chan_t *ch = df->chans[c];
+        if (ch && ch->rid_known)
+            weir_wire_send_credit(router, ch->rid, ch->rid_len, df->job_id, df->attempt, c,
+                                  grant[s]);
+    }
+}
+
+uint32_t weir_df_n_local(const weir_df_t *df) { return df->n_local; }
+
+void weir_df_stats(const weir_df_t *df, uint32_t i, weir_df_stats_t *o)
+{
+    const s_task_t *t = &df->local[i];
+    memset(o, 0, sizeof *o);
+    o->task = t->spec.plan.index;
+    o->kind = t->spec.plan.kind;
+    o->state = atomic_load_explicit(&((s_task_t *)t)->st.state, memory_order_acquire);
+    s_stats_t *st = (s_stats_t *)&t->st;
+    o->rows_in = atomic_load(&st->rows_in);
+    o->rows_out = atomic_load(&st->rows_out);
+    o->late = atomic_load(&st->late);
+    o->bad = atomic_load(&st->bad);
+    o->bytes_read = atomic_load(&st->bytes_read);
+    o->bytes_total = atomic_load(&st->bytes_total);
+    o->watermark_ms = atomic_load(&st->wm);
+    o->busy_permille = atomic_load(&st->busy_pm);
+    o->backpressured_permille = atomic_load(&st->bp_pm);
+    if (o->state == WEIR_DF_FAILED)
+        snprintf(o->error, sizeof o->error, "%s", t->st.error);
+}
+
+bool weir_df_done(const weir_df_t *df)
+{
+    for (uint32_t i = 0; i < df->n_local; i++)
+        if (atomic_load(&((s_task_t *)&df->local[i])->st.state) == WEIR_DF_RUNNING)
+            return false;
+    return true;
+}
+
+void weir_df_cancel(weir_df_t *df) { atomic_store(&df->cancel, true); }
+
+void weir_df_destroy(weir_df_t **p)
+{
+    if (!p || !*p)
+        return;
+    weir_df_t *df = *p;
+    atomic_store(&df->cancel, true);
+    for (uint32_t i = 0; i < df->n_local; i++)
+        if (df->local[i].started)
+            pthread_join(df->local[i].thread, NULL);
+    s_free(df);
+    *p = NULL;
+}

@@ -1,0 +1,113 @@
+/* dataflow: one job attempt running on one node (DESIGN §3, §5).
+ *
+ * Runs the node's share of a plan: a thread per task. Source tasks read a
+ * split, hash each row to its key group and append it to the batch of the
+ * keyed task that owns the group; keyed window tasks (fused with their file
+ * sink) aggregate and write results. Channels between tasks on this node are
+ * in-memory: a ring of `buffers_per_channel` batches per channel, where a
+ * free buffer is the credit, handed to the consumer through its mailbox and
+ * back. Channels to other nodes go over ZeroMQ: each source thread owns one
+ * DEALER per remote node and sends a frame only with credit
+ * (cluster/credit); the node's I/O thread owns the ROUTER that receives
+ * frames, checks their credit, moves them into the consumer's mailbox, and
+ * sends credits back when the consumer reports a frame consumed.
+ *
+ * Watermarks: a source split keeps W = max(W, max_ts - D - 1) per row; every
+ * frame carries the W that holds after its rows; whenever W advanced, every
+ * channel with no rows waiting gets a watermark-only frame, so with one row
+ * per batch every consumer sees exactly the per-row watermark sequence of
+ * the reference model. End of split: every channel gets end_of_stream.
+ *
+ * Threads: weir_df_start, the weir_df_on_ functions, cancel and destroy are called by the node's I/O
+ * thread only; tasks report to it through the `events` queue
+ * (weir_df_event_t). Stats are atomics read by the I/O thread.
+ */
+#ifndef WEIR_DATAFLOW_H
+#define WEIR_DATAFLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+#include "membership.h"
+#include "plan.h"
+#include "queue.h"
+#include "state.h"
+#include "wire.h"
+
+typedef struct weir_df weir_df_t;
+
+typedef struct {
+    weir_plan_task_t plan;               /* .node is unused here */
+    char node_id[WEIR_NODE_ID_MAX];
+    char endpoint[WEIR_ENDPOINT_MAX];    /* data endpoint of that node */
+} weir_df_task_t;
+
+typedef struct {
+    const char *job_id;
+    uint32_t attempt;
+    const weir_job_t *job;       /* copied */
+    const weir_df_task_t *tasks; /* every task of the plan, copied */
+    uint32_t n_tasks;
+    const char *self_id;         /* this node */
+    void *zctx;                  /* ZeroMQ context, outlives the dataflow */
+    weir_state_t *state;         /* outlives the dataflow */
+    weir_queue_t *events;        /* weir_df_event_t to the I/O thread; outlives it */
+    uint64_t df_id;              /* unique per node, carried in events */
+} weir_df_config_t;
+
+typedef enum { WEIR_DF_EV_CONSUMED = 1, WEIR_DF_EV_TASK_DONE = 2 } weir_df_event_kind_t;
+
+typedef struct {
+    weir_df_event_kind_t kind;
+    uint64_t df_id;
+    uint32_t task;  /* plan index */
+    uint32_t input; /* CONSUMED: the consumer's input (source split) */
+} weir_df_event_t;
+
+/* Task states, as in proto TaskState. */
+enum { WEIR_DF_RUNNING = 2, WEIR_DF_FINISHED = 3, WEIR_DF_FAILED = 4, WEIR_DF_CANCELED = 5 };
+
+typedef struct {
+    uint32_t task;
+    weir_task_kind_t kind;
+    int state;
+    uint64_t rows_in, rows_out, late, bad, bytes_read, bytes_total;
+    int64_t watermark_ms;
+    uint32_t busy_permille, backpressured_permille;
+    char error[512];
+} weir_df_stats_t;
+
+/* Starts the local tasks of cfg. 0, or an error code with err filled. */
+int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_t err_cap);
+
+const char *weir_df_job(const weir_df_t *df);
+uint32_t weir_df_attempt(const weir_df_t *df);
+uint64_t weir_df_id(const weir_df_t *df);
+
+/* A producer on another node announced channels (rid = its DEALER). Grants
+ * initial credits through router. */
+void weir_df_on_hello(weir_df_t *df, void *router, const void *rid, size_t rid_len,
+                      const uint32_t *channels, uint32_t n);
+
+/* A data frame from another node: checks its credit and moves it (and
+ * *batch_part) into the consumer's mailbox. 0, WEIR_ENOTFOUND (no such
+ * local consumer) or WEIR_EPROTO (no credit). */
+int weir_df_on_frame(weir_df_t *df, const weir_frame_hdr_t *h, zmq_msg_t *batch_part);
+
+/* Handles an event of this dataflow (from the events queue). */
+void weir_df_on_event(weir_df_t *df, void *router, const weir_df_event_t *ev);
+
+/* Local tasks and their stats. */
+uint32_t weir_df_n_local(const weir_df_t *df);
+void weir_df_stats(const weir_df_t *df, uint32_t i, weir_df_stats_t *out);
+/* True when every local task has ended (finished, failed or canceled). */
+bool weir_df_done(const weir_df_t *df);
+
+/* Asks every task to stop; returns at once. */
+void weir_df_cancel(weir_df_t *df);
+/* Cancels, joins the task threads, frees. Sets *df = NULL. */
+void weir_df_destroy(weir_df_t **df);
+
+#endif

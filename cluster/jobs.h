@@ -1,0 +1,85 @@
+/* jobs: the coordinator's record of one job and its lifecycle (DESIGN §3,
+ * §9), as a state machine over task reports and node losses.
+ *
+ *   CREATED --weir_jobs_place--> RUNNING --every task FINISHED--> FINISHED
+ *                                   |  \--a task FAILED or its node lost--> FAILED
+ *                                   \----weir_jobs_cancel----------------> CANCELED
+ *
+ * weir_jobs_task_update() performs RUNNING -> FINISHED and RUNNING ->
+ * FAILED; weir_jobs_node_lost() performs RUNNING -> FAILED. RUNNING
+ * guarantees every task of the current attempt is placed on a node that was
+ * alive at placement; FINISHED guarantees every sink published its last
+ * file; FAILED and CANCELED are final for this issue's scope (recovery adds
+ * RESTARTING later) and carry the reason. Reports of an older attempt are
+ * ignored (fencing). Pure state: no sockets, no clock (times passed in).
+ */
+#ifndef WEIR_JOBS_H
+#define WEIR_JOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "job.h"
+#include "membership.h"
+#include "plan.h"
+
+enum {
+    WEIR_JOB_CREATED = 0,
+    WEIR_JOB_RUNNING = 1,
+    WEIR_JOB_FINISHED = 2,
+    WEIR_JOB_FAILED = 3,
+    WEIR_JOB_CANCELED = 4,
+};
+
+/* Task states as in proto TaskState (2 running, 3 finished, 4 failed, 5 canceled). */
+typedef struct {
+    int state;
+    uint64_t rows_in, rows_out, late, bad, bytes_read, bytes_total;
+    int64_t watermark_ms;
+    uint32_t busy_permille, backpressured_permille;
+    char error[512];
+} weir_task_status_t;
+
+typedef struct {
+    char id[64];
+    char *yaml;                       /* owned */
+    char base_dir[WEIR_PATH_MAX];
+    char file_name[WEIR_PATH_MAX];
+    weir_job_t spec;
+    int state;                        /* WEIR_JOB_* */
+    uint32_t attempt;                 /* 0 before placement, then 1, 2, ... */
+    char error[1024];                 /* why FAILED or CANCELED */
+    weir_plan_task_t tasks[WEIR_PLAN_MAX_TASKS];
+    uint32_t n_tasks;
+    char task_node[WEIR_PLAN_MAX_TASKS][WEIR_NODE_ID_MAX];
+    weir_task_status_t status[WEIR_PLAN_MAX_TASKS];
+    int64_t submitted_ms, ended_ms;   /* wall clock */
+} weir_jobrec_t;
+
+/* Makes a CREATED record (copies yaml). NULL on OOM. */
+weir_jobrec_t *weir_jobs_new(const char *id, const char *yaml, const char *base_dir,
+                             const char *file_name, const weir_job_t *spec, int64_t now_ms);
+void weir_jobs_destroy(weir_jobrec_t **r);
+
+/* Plans the job over the ALIVE nodes of m and moves it to RUNNING with
+ * attempt + 1. 0, or WEIR_EINVAL when no node is alive (err says so). */
+int weir_jobs_place(weir_jobrec_t *r, const weir_members_t *m, char *err, size_t err_cap);
+
+/* A task report. Returns the new job state if it changed, else -1. */
+int weir_jobs_task_update(weir_jobrec_t *r, uint32_t attempt, uint32_t task,
+                          const weir_task_status_t *st, const char *node_id, int64_t now_ms);
+
+/* Node node_id is lost. Returns WEIR_JOB_FAILED if the job failed because
+ * of it, else -1. */
+int weir_jobs_node_lost(weir_jobrec_t *r, const char *node_id, const char *why, int64_t now_ms);
+
+/* Cancels a RUNNING or CREATED job. Returns true if it was active. */
+bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms);
+
+/* True when the state is final. */
+static inline bool weir_jobs_final(const weir_jobrec_t *r) { return r->state >= WEIR_JOB_FINISHED; }
+
+/* The job's watermark: minimum over its keyed tasks. */
+int64_t weir_jobs_watermark(const weir_jobrec_t *r);
+
+#endif

@@ -1,0 +1,641 @@
+/* coord: weir-coordinator's event loop: membership, job submission and
+ * placement, task reports, failure detection, CLI requests.
+ *
+ * One thread owns the ROUTER socket, the node table (cluster/membership)
+ * and the job records (cluster/jobs); both are state machines, so this
+ * file only wires messages and the clock to them and sends what they
+ * decide. Job files are kept under DATA_DIR/jobs/ so that the history of
+ * submissions survives the process.
+ */
+#include "coord.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "endpoint.h"
+#include "err.h"
+#include "jobs.h"
+#include "jobspec.h"
+#include "log.h"
+#include "membership.h"
+#include "wire.h"
+
+#define COORD_MAX_JOBS 4096
+
+typedef struct {
+    void *zctx, *router;
+    char data_dir[PATH_MAX];
+    weir_members_t members;
+    weir_jobrec_t *jobs[COORD_MAX_JOBS];
+    uint32_t n_jobs;
+    uint32_t next_seq;
+    int64_t hb_interval_ms, hb_timeout_ms;
+} coord_t;
+
+static volatile sig_atomic_t s_stop;
+static void s_on_signal(int sig) { (void)sig, s_stop = 1; }
+
+static int s_mkdirs(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* Writes path atomically: temp file, fsync, rename, fsync directory. */
+static int s_write_atomic(const char *dir, const char *name, const char *data, size_t len)
+{
+    char tmp[PATH_MAX], fin[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    snprintf(fin, sizeof fin, "%s/%s", dir, name);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            return -e;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        unlink(tmp);
+        return -errno;
+    }
+    if (rename(tmp, fin) != 0)
+        return -errno;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+static weir_jobrec_t *coord_find_job(coord_t *c, const char *id)
+{
+    for (uint32_t i = 0; i < c->n_jobs; i++)
+        if (strcmp(c->jobs[i]->id, id) == 0)
+            return c->jobs[i];
+    return NULL;
+}
+
+static void coord_send_cancel(coord_t *c, weir_jobrec_t *r, const char *reason)
+{
+    Weir__V1__CancelJob cj = WEIR__V1__CANCEL_JOB__INIT;
+    cj.job = r->id;
+    cj.attempt = r->attempt;
+    cj.reason = (char *)reason;
+    Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+    e.body_case = WEIR__V1__ENVELOPE__BODY_CANCEL_JOB;
+    e.cancel_job = &cj;
+    for (uint32_t i = 0; i < c->members.n; i++) {
+        weir_member_t *m = &c->members.nodes[i];
+        if (!m->alive)
+            continue;
+        bool used = false;
+        for (uint32_t t = 0; t < r->n_tasks; t++)
+            if (strcmp(r->task_node[t], m->id) == 0)
+                used = true;
+        if (used)
+            weir_wire_send(c->router, m->rid, m->rid_len, &e);
+    }
+}
+
+static void coord_job_ended(coord_t *c, weir_jobrec_t *r)
+{
+    if (r->state == WEIR_JOB_FINISHED)
+        weir_log_info("job %s finished", r->id);
+    else
+        weir_log_warn("job %s %s: %s", r->id, r->state == WEIR_JOB_FAILED ? "failed" : "canceled",
+                      r->error);
+    if (r->state != WEIR_JOB_FINISHED)
+        coord_send_cancel(c, r, r->error);
+}
+
+static int coord_deploy(coord_t *c, weir_jobrec_t *r)
+{
+    Weir__V1__TaskSpec specs[WEIR_PLAN_MAX_TASKS];
+    Weir__V1__TaskSpec *sp[WEIR_PLAN_MAX_TASKS];
+    for (uint32_t i = 0; i < r->n_tasks; i++) {
+        const weir_plan_task_t *t = &r->tasks[i];
+        weir__v1__task_spec__init(&specs[i]);
+        specs[i].index = t->index;
+        specs[i].kind = t->kind == WEIR_TASK_SOURCE ? WEIR__V1__TASK_KIND__KIND_SOURCE
+                                                     : WEIR__V1__TASK_KIND__KIND_WINDOW;
+        specs[i].split = t->split;
+        specs[i].keyed_index = t->keyed_index;
+        specs[i].kg_first = t->kg_first;
+        specs[i].kg_last = t->kg_last;
+        specs[i].node_id = c->members.nodes[t->node].id;
+        specs[i].data_endpoint = c->members.nodes[t->node].endpoint;
+        sp[i] = &specs[i];
+    }
+    Weir__V1__Deploy d = WEIR__V1__DEPLOY__INIT;
+    d.job = r->id;
+    d.attempt = r->attempt;
+    d.yaml = r->yaml;
+    d.base_dir = r->base_dir;
+    d.file_name = r->file_name;
+    d.n_tasks = r->n_tasks;
+    d.tasks = sp;
+    Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+    e.body_case = WEIR__V1__ENVELOPE__BODY_DEPLOY;
+    e.deploy = &d;
+    bool sent[WEIR_MAX_NODES] = {0};
+    for (uint32_t i = 0; i < r->n_tasks; i++) {
+        uint32_t n = r->tasks[i].node;
+        if (sent[n])
+            continue;
+        sent[n] = true;
+        weir_member_t *m = &c->members.nodes[n];
+        int rc = weir_wire_send(c->router, m->rid, m->rid_len, &e);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void coord_reply(coord_t *c, const void *rid, size_t rid_len, Weir__V1__Reply *rep)
+{
+    Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+    e.body_case = WEIR__V1__ENVELOPE__BODY_REPLY;
+    e.reply = rep;
+    weir_wire_send(c->router, rid, rid_len, &e);
+}
+
+static void coord_reply_error(coord_t *c, const void *rid, size_t rid_len, const char *msg)
+{
+    Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
+    rep.ok = false;
+    rep.error = (char *)msg;
+    coord_reply(c, rid, rid_len, &rep);
+}
+
+static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const Weir__V1__Submit *s)
+{
+    char err[1024];
+    weir_job_t *spec = calloc(1, sizeof *spec);
+    if (!spec) {
+        coord_reply_error(c, rid, rid_len, "coordinator out of memory");
+        return;
+    }
+    /* The coordinator may not see the nodes' files: paths are checked by
+     * `weir submit` and by the nodes that run the sources. */
+    int rc = weir_jobspec_parse(s->yaml, strlen(s->yaml), s->file_name, s->base_dir, WEIR_JOBSPEC_RUNNABLE, spec, err,
+                                sizeof err);
+    if (rc) {
+        coord_reply_error(c, rid, rid_len, err);
+        free(spec);
+        return;
+    }
+    if (c->n_jobs == COORD_MAX_JOBS) {
+        coord_reply_error(c, rid, rid_len, "the coordinator holds too many jobs");
+        free(spec);
+        return;
+    }
+    char id[64];
+    snprintf(id, sizeof id, "%.40s-%u", spec->name, ++c->next_seq);
+    for (char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            *p = '_';
+    weir_jobrec_t *r = weir_jobs_new(id, s->yaml, s->base_dir, s->file_name, spec, weir_wall_ms());
+    free(spec);
+    if (!r) {
+        coord_reply_error(c, rid, rid_len, "coordinator out of memory");
+        return;
+    }
+    rc = weir_jobs_place(r, &c->members, err, sizeof err);
+    if (rc) {
+        coord_reply_error(c, rid, rid_len, err);
+        weir_jobs_destroy(&r);
+        c->next_seq--;
+        return;
+    }
+    char jobs_dir[PATH_MAX];
+    snprintf(jobs_dir, sizeof jobs_dir, "%s/jobs", c->data_dir);
+    char fname[128];
+    snprintf(fname, sizeof fname, "%s.yaml", r->id);
+    rc = s_mkdirs(jobs_dir);
+    if (!rc)
+        rc = s_write_atomic(jobs_dir, fname, r->yaml, strlen(r->yaml));
+    if (rc) {
+        snprintf(err, sizeof err, "cannot store the job in %s: %s", jobs_dir, strerror(-rc));
+        coord_reply_error(c, rid, rid_len, err);
+        weir_jobs_destroy(&r);
+        return;
+    }
+    c->jobs[c->n_jobs++] = r;
+    rc = coord_deploy(c, r);
+    if (rc) {
+        weir_jobs_cancel(r, "could not deploy to the nodes", weir_wall_ms());
+        r->state = WEIR_JOB_FAILED;
+    }
+    weir_log_info("job %s (%s) submitted: %u tasks, attempt %u", r->id, r->file_name, r->n_tasks,
+                  r->attempt);
+    Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
+    rep.ok = true;
+    rep.job = r->id;
+    coord_reply(c, rid, rid_len, &rep);
+}
+
+static void s_status_from_wire(const Weir__V1__TaskStats *ts, weir_task_status_t *st)
+{
+    memset(st, 0, sizeof *st);
+    st->state = ts->state;
+    st->rows_in = ts->records_in;
+    st->rows_out = ts->records_out;
+    st->late = ts->late;
+    st->bad = ts->bad;
+    st->bytes_read = ts->bytes_read;
+    st->bytes_total = ts->bytes_total;
+    st->watermark_ms = ts->watermark_ms;
+    st->busy_permille = ts->busy_permille;
+    st->backpressured_permille = ts->backpressured_permille;
+    snprintf(st->error, sizeof st->error, "%s", ts->error ? ts->error : "");
+}
+
+static void coord_on_task_stats(coord_t *c, const char *node_id, const Weir__V1__TaskStats *ts)
+{
+    if (!ts || !ts->job)
+        return;
+    weir_jobrec_t *r = coord_find_job(c, ts->job);
+    if (!r)
+        return;
+    weir_task_status_t st;
+    s_status_from_wire(ts, &st);
+    int now_state = weir_jobs_task_update(r, ts->attempt, ts->task, &st, node_id, weir_wall_ms());
+    if (now_state >= 0)
+        coord_job_ended(c, r);
+}
+
+static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__JobInfo *ji,
+                           Weir__V1__TaskInfo *ti, Weir__V1__TaskInfo **tip,
+                           Weir__V1__TaskStats *ts, bool with_tasks)
+{
+    weir__v1__job_info__init(ji);
+    ji->job = (char *)r->id;
+    ji->name = (char *)r->spec.name;
+    ji->state = (Weir__V1__JobState)r->state;
+    ji->attempt = r->attempt;
+    ji->error = (char *)r->error;
+    ji->submitted_ms = r->submitted_ms;
+    ji->ended_ms = r->ended_ms;
+    ji->watermark_ms = weir_jobs_watermark(r);
+    ji->sink_path = (char *)r->spec.sink.path;
+    ji->late_path = r->spec.late.policy == WEIR_LATE_FILE ? (char *)r->spec.late.path : "";
+    if (!with_tasks)
+        return;
+    for (uint32_t i = 0; i < r->n_tasks; i++) {
+        const weir_plan_task_t *t = &r->tasks[i];
+        const weir_task_status_t *s = &r->status[i];
+        weir__v1__task_info__init(&ti[i]);
+        weir__v1__task_stats__init(&ts[i]);
+        ti[i].index = t->index;
+        ti[i].kind = t->kind == WEIR_TASK_SOURCE ? WEIR__V1__TASK_KIND__KIND_SOURCE
+                                                  : WEIR__V1__TASK_KIND__KIND_WINDOW;
+        ti[i].node_id = (char *)r->task_node[i];
+        ti[i].kg_first = t->kg_first;
+        ti[i].kg_last = t->kg_last;
+        ti[i].split = t->split;
+        ts[i].state = (Weir__V1__TaskState)s->state;
+        ts[i].records_in = s->rows_in;
+        ts[i].records_out = s->rows_out;
+        ts[i].watermark_ms = s->watermark_ms;
+        ts[i].late = s->late;
+        ts[i].bad = s->bad;
+        ts[i].bytes_read = s->bytes_read;
+        ts[i].bytes_total = s->bytes_total;
+        ts[i].busy_permille = s->busy_permille;
+        ts[i].backpressured_permille = s->backpressured_permille;
+        ts[i].error = (char *)s->error;
+        ti[i].stats = &ts[i];
+        tip[i] = &ti[i];
+    }
+    ji->n_tasks = r->n_tasks;
+    ji->tasks = tip;
+    (void)c;
+}
+
+static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
+                             const Weir__V1__Request *q)
+{
+    Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
+    switch (q->req_case) {
+    case WEIR__V1__REQUEST__REQ_SUBMIT: coord_on_submit(c, rid, rid_len, q->submit); return;
+    case WEIR__V1__REQUEST__REQ_STATUS: {
+        weir_jobrec_t *r = coord_find_job(c, q->status->job ? q->status->job : "");
+        if (!r) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "no job '%s' (see `weir list`)", q->status->job);
+            coord_reply_error(c, rid, rid_len, msg);
+            return;
+        }
+        static Weir__V1__TaskInfo ti[WEIR_PLAN_MAX_TASKS];
+        static Weir__V1__TaskInfo *tip[WEIR_PLAN_MAX_TASKS];
+        static Weir__V1__TaskStats ts[WEIR_PLAN_MAX_TASKS];
+        Weir__V1__JobInfo ji;
+        Weir__V1__JobInfo *jip = &ji;
+        coord_fill_job(c, r, &ji, ti, tip, ts, true);
+        rep.ok = true;
+        rep.n_jobs = 1;
+        rep.jobs = &jip;
+        coord_reply(c, rid, rid_len, &rep);
+        return;
+    }
+    case WEIR__V1__REQUEST__REQ_CANCEL: {
+        weir_jobrec_t *r = coord_find_job(c, q->cancel->job ? q->cancel->job : "");
+        if (!r) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "no job '%s' (see `weir list`)", q->cancel->job);
+            coord_reply_error(c, rid, rid_len, msg);
+            return;
+        }
+        if (weir_jobs_cancel(r, "canceled by the user", weir_wall_ms()))
+            coord_job_ended(c, r);
+        rep.ok = true;
+        rep.job = r->id;
+        coord_reply(c, rid, rid_len, &rep);
+        return;
+    }
+    case WEIR__V1__REQUEST__REQ_LIST: {
+        Weir__V1__JobInfo *ji = calloc(c->n_jobs ? c->n_jobs : 1, sizeof *ji);
+        Weir__V1__JobInfo **jip = calloc(c->n_jobs ? c->n_jobs : 1, sizeof *jip);
+        if (!ji || !jip) {
+            free(ji);
+            free(jip);
+            coord_reply_error(c, rid, rid_len, "coordinator out of memory");
+            return;
+        }
+        for (uint32_t i = 0; i < c->n_jobs; i++) {
+            coord_fill_job(c, c->jobs[i], &ji[i], NULL, NULL, NULL, false);
+            jip[i] = &ji[i];
+        }
+        rep.ok = true;
+        rep.n_jobs = c->n_jobs;
+        rep.jobs = jip;
+        coord_reply(c, rid, rid_len, &rep);
+        free(ji);
+        free(jip);
+        return;
+    }
+    case WEIR__V1__REQUEST__REQ_NODES: {
+        Weir__V1__NodeInfo ni[WEIR_MAX_NODES];
+        Weir__V1__NodeInfo *nip[WEIR_MAX_NODES];
+        int64_t now = weir_mono_ms();
+        for (uint32_t i = 0; i < c->members.n; i++) {
+            const weir_member_t *m = &c->members.nodes[i];
+            weir__v1__node_info__init(&ni[i]);
+            ni[i].node_id = (char *)m->id;
+            ni[i].data_endpoint = (char *)m->endpoint;
+            ni[i].alive = m->alive;
+            ni[i].last_seen_ms_ago = now - m->last_seen_ms;
+            ni[i].pid = m->pid;
+            uint32_t tasks = 0;
+            for (uint32_t j = 0; j < c->n_jobs; j++) {
+                const weir_jobrec_t *r = c->jobs[j];
+                if (r->state != WEIR_JOB_RUNNING)
+                    continue;
+                for (uint32_t t = 0; t < r->n_tasks; t++)
+                    if (strcmp(r->task_node[t], m->id) == 0 && r->status[t].state < 3)
+                        tasks++;
+            }
+            ni[i].tasks = tasks;
+            nip[i] = &ni[i];
+        }
+        rep.ok = true;
+        rep.n_nodes = c->members.n;
+        rep.nodes = nip;
+        coord_reply(c, rid, rid_len, &rep);
+        return;
+    }
+    default: coord_reply_error(c, rid, rid_len, "unknown request"); return;
+    }
+}
+
+static void coord_node_lost(coord_t *c, uint32_t idx, const char *why)
+{
+    const weir_member_t *m = &c->members.nodes[idx];
+    weir_log_warn("node %s (%s) lost: %s", m->id, m->endpoint, why);
+    for (uint32_t j = 0; j < c->n_jobs; j++)
+        if (weir_jobs_node_lost(c->jobs[j], m->id, why, weir_wall_ms()) >= 0)
+            coord_job_ended(c, c->jobs[j]);
+}
+
+static void coord_on_message(coord_t *c)
+{
+    zmq_msg_t rid, body;
+    zmq_msg_init(&rid);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&rid, c->router, ZMQ_DONTWAIT) < 0)
+        goto done;
+    if (!zmq_msg_more(&rid) || zmq_msg_recv(&body, c->router, 0) < 0)
+        goto done;
+    while (zmq_msg_more(&body)) { /* extra parts: not ours, drain */
+        zmq_msg_t x;
+        zmq_msg_init(&x);
+        zmq_msg_recv(&x, c->router, 0);
+        int more = zmq_msg_more(&x);
+        zmq_msg_close(&x);
+        if (!more)
+            break;
+    }
+    const void *r = zmq_msg_data(&rid);
+    size_t rl = zmq_msg_size(&rid);
+    Weir__V1__Envelope *e = NULL;
+    int rc = weir_wire_decode(zmq_msg_data(&body), zmq_msg_size(&body), &e);
+    if (rc == WEIR_EVERSION) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "protocol version mismatch: this coordinator speaks weir.v%d",
+                 WEIR_PROTO_MAJOR);
+        coord_reply_error(c, r, rl, msg);
+        weir_log_warn("refused a peer with another protocol version");
+        goto done;
+    }
+    if (rc) {
+        weir_log_warn("dropped a malformed control message (%zu bytes)", zmq_msg_size(&body));
+        goto done;
+    }
+    int64_t now = weir_mono_ms();
+    switch (e->body_case) {
+    case WEIR__V1__ENVELOPE__BODY_REGISTER: {
+        const Weir__V1__Register *g = e->register_;
+        int prev = weir_members_find(&c->members, g->node_id ? g->node_id : "");
+        bool was_alive = prev >= 0 && c->members.nodes[prev].alive;
+        int32_t old_pid = prev >= 0 ? c->members.nodes[prev].pid : 0;
+        Weir__V1__RegisterAck ack = WEIR__V1__REGISTER_ACK__INIT;
+        if (was_alive && old_pid != g->pid)
+            coord_node_lost(c, (uint32_t)prev, "it restarted");
+        int idx = weir_members_register(&c->members, g->node_id ? g->node_id : "",
+                                        g->data_endpoint ? g->data_endpoint : "", r, rl, g->pid,
+                                        now);
+        ack.ok = idx >= 0;
+        ack.error = idx >= 0 ? "" : "registration refused: bad node id or endpoint";
+        ack.heartbeat_interval_ms = (uint64_t)c->hb_interval_ms;
+        ack.heartbeat_timeout_ms = (uint64_t)c->hb_timeout_ms;
+        Weir__V1__Envelope out = WEIR__V1__ENVELOPE__INIT;
+        out.body_case = WEIR__V1__ENVELOPE__BODY_REGISTER_ACK;
+        out.register_ack = &ack;
+        weir_wire_send(c->router, r, rl, &out);
+        if (idx >= 0 && !(was_alive && old_pid == g->pid))
+            weir_log_info("node %s registered (data %s, pid %d)", g->node_id, g->data_endpoint,
+                          g->pid);
+        break;
+    }
+    case WEIR__V1__ENVELOPE__BODY_HEARTBEAT: {
+        const Weir__V1__Heartbeat *h = e->heartbeat;
+        int idx = weir_members_heartbeat(&c->members, h->node_id ? h->node_id : "", now);
+        if (idx < 0) {
+            Weir__V1__RegisterAck ack = WEIR__V1__REGISTER_ACK__INIT;
+            ack.ok = false;
+            ack.error = "unknown or expired node";
+            Weir__V1__Envelope out = WEIR__V1__ENVELOPE__INIT;
+            out.body_case = WEIR__V1__ENVELOPE__BODY_REGISTER_ACK;
+            out.register_ack = &ack;
+            weir_wire_send(c->router, r, rl, &out);
+            break;
+        }
+        for (size_t i = 0; i < h->n_tasks; i++)
+            coord_on_task_stats(c, h->node_id, h->tasks[i]);
+        break;
+    }
+    case WEIR__V1__ENVELOPE__BODY_TASK_UPDATE: {
+        const Weir__V1__TaskUpdate *u = e->task_update;
+        if (weir_members_find(&c->members, u->node_id ? u->node_id : "") < 0)
+            break;
+        coord_on_task_stats(c, u->node_id, u->stats);
+        break;
+    }
+    case WEIR__V1__ENVELOPE__BODY_REQUEST: coord_on_request(c, r, rl, e->request); break;
+    default: break;
+    }
+    weir_wire_free(e);
+done:
+    zmq_msg_close(&rid);
+    zmq_msg_close(&body);
+}
+
+/* The largest <n> of the stored job files DATA_DIR/jobs/<name>-<n>.yaml. */
+static uint32_t coord_last_seq(const char *data_dir)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/jobs", data_dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    uint32_t max = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *dash = strrchr(e->d_name, '-');
+        if (!dash)
+            continue;
+        char *end;
+        unsigned long v = strtoul(dash + 1, &end, 10);
+        if (end != dash + 1 && strcmp(end, ".yaml") == 0 && v > max && v < UINT32_MAX)
+            max = (uint32_t)v;
+    }
+    closedir(d);
+    return max;
+}
+
+int coord_run(const coord_opts_t *o)
+{
+    weir_log_init("weir-coordinator");
+    coord_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return 1;
+    int status = 1;
+    char err[512], bind_ep[256];
+    if (weir_endpoint_bindable(o->listen, bind_ep, sizeof bind_ep, err, sizeof err)) {
+        fprintf(stderr, "weir-coordinator: %s\n", err);
+        free(c);
+        return 2;
+    }
+    snprintf(c->data_dir, sizeof c->data_dir, "%s", o->data_dir);
+    int rc = s_mkdirs(c->data_dir);
+    if (rc) {
+        fprintf(stderr, "weir-coordinator: cannot create data directory %s: %s\n", o->data_dir,
+                strerror(-rc));
+        free(c);
+        return 1;
+    }
+    c->hb_interval_ms = 500;
+    c->hb_timeout_ms = 3000;
+    weir_members_init(&c->members, c->hb_timeout_ms);
+    /* Job ids stay unique across restarts: continue after the stored ones. */
+    c->next_seq = coord_last_seq(c->data_dir);
+    c->zctx = zmq_ctx_new();
+    c->router = zmq_socket(c->zctx, ZMQ_ROUTER);
+    int linger = 0, hwm = 0;
+    int64_t maxmsg = WEIR_WIRE_MAX_MSG;
+    zmq_setsockopt(c->router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(c->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(c->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (zmq_bind(c->router, bind_ep) != 0) {
+        fprintf(stderr, "weir-coordinator: cannot listen on %s: %s (is the port in use?)\n",
+                o->listen, zmq_strerror(errno));
+        goto out;
+    }
+    char actual[256];
+    size_t alen = sizeof actual;
+    zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, actual, &alen);
+    signal(SIGINT, s_on_signal);
+    signal(SIGTERM, s_on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    weir_log_info("listening on %s, data in %s", actual, c->data_dir);
+    while (!s_stop) {
+        zmq_pollitem_t it = {.socket = c->router, .events = ZMQ_POLLIN};
+        if (zmq_poll(&it, 1, 100) < 0 && errno != EINTR)
+            break;
+        if (it.revents & ZMQ_POLLIN)
+            for (int i = 0; i < 256; i++) {
+                int ev = 0;
+                size_t el = sizeof ev;
+                zmq_getsockopt(c->router, ZMQ_EVENTS, &ev, &el);
+                if (!(ev & ZMQ_POLLIN))
+                    break;
+                coord_on_message(c);
+            }
+        uint32_t dead[WEIR_MAX_NODES];
+        uint32_t nd = weir_members_expire(&c->members, weir_mono_ms(), dead, WEIR_MAX_NODES);
+        for (uint32_t i = 0; i < nd; i++) {
+            char why[96];
+            snprintf(why, sizeof why, "no heartbeat for %lld ms", (long long)c->hb_timeout_ms);
+            coord_node_lost(c, dead[i], why);
+        }
+    }
+    weir_log_info("stopping");
+    status = 0;
+out:
+    for (uint32_t i = 0; i < c->n_jobs; i++)
+        weir_jobs_destroy(&c->jobs[i]);
+    zmq_close(c->router);
+    zmq_ctx_term(c->zctx);
+    free(c);
+    return status;
+}
