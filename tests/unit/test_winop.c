@@ -8,8 +8,8 @@
  *
  * The oracle is modelled here in C, as literally as the Python: every
  * window keeps the list of its rows, aggregates are computed from the list
- * at the end. Randomized tests print their seed on failure; set WEIR_SEED
- * to replay one. */
+ * at the end. Randomized tests run a fixed list of seeds and print the
+ * seed of a failing run; WEIR_TEST_SEED=<seed> replays it (testrand.h). */
 #include <CUnit/CUnit.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "csvsink.h"
 #include "err.h"
 #include "keygroup.h"
 #include "state.h"
+#include "testrand.h"
 #include "timeu.h"
 #include "window.h"
 #include "winop.h"
@@ -434,14 +434,8 @@ typedef struct {
     int64_t base_ms, step_ms, jitter_ms; /* row i has ts base + i * step - [0, jitter] */
 } run_cfg_t;
 
-static uint64_t s_rng;
-static uint64_t s_next(void)
-{
-    uint64_t z = (s_rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+static testrand_t s_r;
+static uint64_t s_next(void) { return testrand_next(&s_r); }
 static int64_t s_uniform(int64_t lo, int64_t hi) { return lo + (int64_t)(s_next() % (uint64_t)(hi - lo + 1)); }
 
 static void s_gen_rows(row_t *rows, const run_cfg_t *c)
@@ -662,7 +656,7 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
                 c->w.type, c->key_cfg, c->lateness, c->batch_rows, c->table, m.n_wins, m.n_stale,
                 m.n_late, rows_out, peak);
     if (bad)
-        fprintf(stderr, "\nwinop run failed: seed %" PRIu64 " window %d size %" PRId64
+        fprintf(stderr, "\nwinop run failed: WEIR_TEST_SEED=%" PRIu64 " window %d size %" PRId64
                 " slide %" PRId64 " gap %" PRId64 " offset %" PRId64 " delay %" PRId64
                 " lateness %" PRId64 " keys %d batch %d table %u (%d windows, %d stale, %d late)\n",
                 seed, c->w.type, c->w.size_ms, c->w.slide_ms, c->w.gap_ms, c->w.offset_ms,
@@ -673,12 +667,6 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     s_model_free(&m);
     free(rows);
     return bad;
-}
-
-static uint64_t s_seed(void)
-{
-    const char *env = getenv("WEIR_SEED");
-    return env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
 }
 
 static run_cfg_t s_random_cfg(int type, int per_row)
@@ -725,14 +713,15 @@ static void s_fit_sessions(run_cfg_t *c)
         c->lateness = s_uniform(c->w.gap_ms, c->w.gap_ms * 4 + c->jitter_ms);
 }
 
+/* Runs `runs` randomized configurations (one per seed) of one window type.
+ * Each test mixes its own constant into the seed, so the tests draw
+ * different configurations from the same seed list. */
 static void s_random_runs(int type, int per_row, int runs, int small_table)
 {
-    uint64_t seed = s_seed();
-    s_rng = seed;
     int failed = 0;
-    for (int i = 0; i < runs && failed < 2; i++) {
-        uint64_t run_seed = s_next();
-        s_rng = run_seed;
+    for (int i = 0; i < testrand_n_seeds(runs) && failed < 2; i++) {
+        uint64_t seed = testrand_seed_at(i);
+        testrand_seed(&s_r, seed ^ (uint64_t)(type * 4 + per_row * 2 + small_table) << 56);
         run_cfg_t c = s_random_cfg(type, per_row);
         if (small_table) {
             c.n_keys_distinct = (int)s_uniform(100, 400);
@@ -742,10 +731,8 @@ static void s_random_runs(int type, int per_row, int runs, int small_table)
             c.table = (uint32_t)s_uniform(lo > 16 ? lo : 16, 64);
         }
         s_fit_sessions(&c);
-        failed += s_run(&c, run_seed) != 0;
+        failed += s_run(&c, seed) != 0;
     }
-    if (failed)
-        fprintf(stderr, "\n(seed of the test: %" PRIu64 ")\n", seed);
     CU_ASSERT_EQUAL(failed, 0);
 }
 
