@@ -55,9 +55,9 @@ typedef struct weir_winop weir_winop_t;
  * -ENOMEM, WEIR_ESTATE, WEIR_EINVAL (no window, bad key-group range or
  * an aggregate that does not fit its column) or WEIR_ERANGE (a sliding
  * window puts a row into more than 65536 windows). */
-int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name,
-                    uint32_t kg_first, uint32_t kg_last, weir_csvsink_t *results,
-                    weir_csvsink_t *late, weir_winop_t **out);
+int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name, uint32_t kg_first,
+                    uint32_t kg_last, weir_csvsink_t *results, weir_csvsink_t *late,
+                    weir_winop_t **out);
 
 /* Accumulates every row of b (checking each against the current
  * watermark), then emits the fired windows the batch updated. b is
@@ -83,8 +83,8 @@ int weir_winop_result_header(const weir_job_t *job, const char **names, int cap)
 
 int64_t weir_winop_watermark(const weir_winop_t *op);
 uint64_t weir_winop_rows_in(const weir_winop_t *op);
-uint64_t weir_winop_rows_out(const weir_winop_t *op);  /* result rows written */
-uint64_t weir_winop_late(const weir_winop_t *op);      /* late rows (written or dropped) */
+uint64_t weir_winop_rows_out(const weir_winop_t *op); /* result rows written */
+uint64_t weir_winop_late(const weir_winop_t *op);     /* late rows (written or dropped) */
 
 /* Session windows that were emitted and later merged into a bigger session
  * (possible only with allowed_lateness > 0). Their rows stay in the

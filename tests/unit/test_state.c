@@ -75,8 +75,8 @@ static int s_cmp_bytes(const void *pa, const void *pb)
     return a->enc_len < b->enc_len ? -1 : a->enc_len > b->enc_len;
 }
 
-static const int64_t s_ts[] = {INT64_MIN, INT64_MIN + 1, -3600000, -1, 0, 1, 3600000,
-                                INT64_MAX - 1, INT64_MAX};
+static const int64_t s_ts[] = {INT64_MIN, INT64_MIN + 1, -3600000,      -1,       0,
+                               1,         3600000,       INT64_MAX - 1, INT64_MAX};
 
 /* Encodes random keys, sorts them by bytes and by fields, and returns how
  * many positions differ. */
@@ -149,8 +149,8 @@ static void values_round_trip_through_write_batches(void)
     for (int i = 0; i < 1000; i++) {
         char v[32];
         int n = snprintf(v, sizeof v, "value %d", i);
-        size_t kl = weir_state_key_encode(k, (uint32_t)(i % 7), -i * 1000, -i * 1000 - 3600000,
-                                          "key", 3);
+        int64_t end = (int64_t)-i * 1000;
+        size_t kl = weir_state_key_encode(k, (uint32_t)(i % 7), end, end - 3600000, "key", 3);
         weir_state_wb_put(wb, cf, k, kl, v, (size_t)n);
     }
     CU_ASSERT_EQUAL(weir_state_wb_count(wb), 1000);
@@ -216,7 +216,8 @@ static void range_scans_stay_in_one_key_group_in_end_order(void)
         for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
             for (int key = 0; key < 2; key++) {
                 uint8_t kb = (uint8_t)(key ? 0xFF : 0x00);
-                size_t kl = weir_state_key_encode(k, kg, ends[i], weir_sat_sub(ends[i], 1000), &kb, 1);
+                size_t kl =
+                    weir_state_key_encode(k, kg, ends[i], weir_sat_sub(ends[i], 1000), &kb, 1);
                 weir_state_wb_put(wb, cf, k, kl, "v", 1);
             }
     CU_ASSERT_EQUAL(weir_state_wb_commit(st, wb), 0);

@@ -11,15 +11,15 @@
 
 static weir_window_t s_tumbling(int64_t size, int64_t offset)
 {
-    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = size, .slide_ms = size,
-                       .offset_ms = offset};
+    weir_window_t w = {
+        .type = WEIR_WINDOW_TUMBLING, .size_ms = size, .slide_ms = size, .offset_ms = offset};
     return w;
 }
 
 static weir_window_t s_sliding(int64_t size, int64_t slide, int64_t offset)
 {
-    weir_window_t w = {.type = WEIR_WINDOW_SLIDING, .size_ms = size, .slide_ms = slide,
-                       .offset_ms = offset};
+    weir_window_t w = {
+        .type = WEIR_WINDOW_SLIDING, .size_ms = size, .slide_ms = slide, .offset_ms = offset};
     return w;
 }
 
@@ -125,7 +125,10 @@ static void sessions_merge_when_they_overlap_or_touch(void)
 }
 
 static testrand_t s_r;
-static uint64_t s_next(void) { return testrand_next(&s_r); }
+static uint64_t s_next(void)
+{
+    return testrand_next(&s_r);
+}
 
 static int64_t s_pick(void)
 {
@@ -164,8 +167,7 @@ static void random_timestamps_land_only_in_windows_that_hold_them(void)
             size_t n = weir_window_assign(&w, ts, got, 8);
             size_t k = 0;
             for (__int128 st = last; st > (__int128)ts - size && k < 8; st -= slide, k++) {
-                if (k >= n || got[k].start_ms != s_clamp(st) ||
-                    got[k].end_ms != s_clamp(st + size))
+                if (k >= n || got[k].start_ms != s_clamp(st) || got[k].end_ms != s_clamp(st + size))
                     bad++;
             }
             if (n > 8 ? k != 8 : k != n)

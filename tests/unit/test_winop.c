@@ -79,8 +79,7 @@ static void s_job(weir_job_t *j, int key_cfg, weir_window_t w, int64_t lateness,
     j->source.n_fields = N_COLS;
     static const char *names[N_COLS] = {"ts", "k", "s", "v", "n"};
     static const weir_type_t types[N_COLS] = {WEIR_TYPE_TIMESTAMP, WEIR_TYPE_INT64,
-                                              WEIR_TYPE_STRING, WEIR_TYPE_DOUBLE,
-                                              WEIR_TYPE_INT64};
+                                              WEIR_TYPE_STRING, WEIR_TYPE_DOUBLE, WEIR_TYPE_INT64};
     for (int i = 0; i < N_COLS; i++) {
         snprintf(j->source.fields[i].name, WEIR_NAME_MAX, "%s", names[i]);
         j->source.fields[i].type = types[i];
@@ -97,11 +96,11 @@ static void s_job(weir_job_t *j, int key_cfg, weir_window_t w, int64_t lateness,
         int col;
         const char *as;
     } aggs[N_AGGS] = {
-        {WEIR_AGG_COUNT, -1, "count"},          {WEIR_AGG_COUNT, C_V, "count_v"},
-        {WEIR_AGG_SUM, C_V, "sum_v"},           {WEIR_AGG_AVG, C_V, "avg_v"},
-        {WEIR_AGG_MIN, C_N, "min_n"},           {WEIR_AGG_MAX, C_N, "max_n"},
-        {WEIR_AGG_SUM, C_N, "sum_n"},           {WEIR_AGG_COUNT_DISTINCT, C_S, "distinct_s"},
-        {WEIR_AGG_MAX, C_V, "max_v"},           {WEIR_AGG_MIN, C_V, "min_v"},
+        {WEIR_AGG_COUNT, -1, "count"}, {WEIR_AGG_COUNT, C_V, "count_v"},
+        {WEIR_AGG_SUM, C_V, "sum_v"},  {WEIR_AGG_AVG, C_V, "avg_v"},
+        {WEIR_AGG_MIN, C_N, "min_n"},  {WEIR_AGG_MAX, C_N, "max_n"},
+        {WEIR_AGG_SUM, C_N, "sum_n"},  {WEIR_AGG_COUNT_DISTINCT, C_S, "distinct_s"},
+        {WEIR_AGG_MAX, C_V, "max_v"},  {WEIR_AGG_MIN, C_V, "min_v"},
         {WEIR_AGG_AVG, C_N, "avg_n"},
     };
     j->n_aggs = N_AGGS;
@@ -261,7 +260,8 @@ static void s_model_row(model_t *m, int i, int64_t wm)
         int touching[16], nt = 0;
         for (int j = 0; j < m->n_wins && nt < 16; j++) {
             mwin_t *w = &m->wins[j];
-            if (!s_same_key(m, &m->rows[w->key_row], r) || !(w->start <= ts + m->w.gap_ms && w->end >= ts))
+            if (!s_same_key(m, &m->rows[w->key_row], r) ||
+                !(w->start <= ts + m->w.gap_ms && w->end >= ts))
                 continue;
             start = w->start < start ? w->start : start;
             end = w->end > end ? w->end : end;
@@ -330,7 +330,10 @@ typedef struct {
     int seen;
 } expect_t;
 
-static int s_n_keys(int key_cfg) { return key_cfg == 0 ? 0 : key_cfg == 2 ? 2 : 1; }
+static int s_n_keys(int key_cfg)
+{
+    return key_cfg == 0 ? 0 : key_cfg == 2 ? 2 : 1;
+}
 
 static void s_expect_of(const model_t *m, const mwin_t *w, expect_t *e)
 {
@@ -427,16 +430,22 @@ typedef struct {
     int64_t delay, lateness;
     int n_rows;
     int n_keys_distinct;
-    int batch_rows;   /* rows per batch (1 = the oracle's model exactly) */
-    uint32_t table;   /* table capacity, 0 = default */
-    int late_file;    /* late rows to a sink (else counted only) */
-    int flush_every;  /* call weir_winop_flush every this many batches, 0 = never */
+    int batch_rows;  /* rows per batch (1 = the oracle's model exactly) */
+    uint32_t table;  /* table capacity, 0 = default */
+    int late_file;   /* late rows to a sink (else counted only) */
+    int flush_every; /* call weir_winop_flush every this many batches, 0 = never */
     int64_t base_ms, step_ms, jitter_ms; /* row i has ts base + i * step - [0, jitter] */
 } run_cfg_t;
 
 static testrand_t s_r;
-static uint64_t s_next(void) { return testrand_next(&s_r); }
-static int64_t s_uniform(int64_t lo, int64_t hi) { return lo + (int64_t)(s_next() % (uint64_t)(hi - lo + 1)); }
+static uint64_t s_next(void)
+{
+    return testrand_next(&s_r);
+}
+static int64_t s_uniform(int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(s_next() % (uint64_t)(hi - lo + 1));
+}
 
 static void s_gen_rows(row_t *rows, const run_cfg_t *c)
 {
@@ -450,7 +459,8 @@ static void s_gen_rows(row_t *rows, const run_cfg_t *c)
         r->k_null = key == 0 && s_next() % 3 == 0;
         r->k = key * 7 - 20;
         r->s_null = s_next() % 9 == 0;
-        snprintf(r->s, sizeof r->s, s_next() % 5 ? "s%d" : "s,\"%d\"", key % 3 + (int)(s_next() % 2));
+        snprintf(r->s, sizeof r->s, s_next() % 5 ? "s%d" : "s,\"%d\"",
+                 key % 3 + (int)(s_next() % 2));
         r->v_null = s_next() % 6 == 0;
         r->v = (double)s_uniform(-5000, 5000) / 8.0;
         r->n_null = s_next() % 7 == 0;
@@ -467,8 +477,8 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     s_job(&job, c->key_cfg, c->w, c->lateness, 16);
 
     /* the model: W moves after every batch */
-    model_t m = {.rows = rows, .key_cfg = c->key_cfg, .w = c->w, .delay = c->delay,
-                 .lateness = c->lateness};
+    model_t m = {
+        .rows = rows, .key_cfg = c->key_cfg, .w = c->w, .delay = c->delay, .lateness = c->lateness};
     m.late = calloc((size_t)c->n_rows, sizeof *m.late);
     int64_t wm = INT64_MIN, max_ts = INT64_MIN;
     for (int i = 0; i < c->n_rows; i++) {
@@ -651,17 +661,18 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
         bad += n != m.n_late;
     }
     if (getenv("WEIR_TEST_VERBOSE"))
-        fprintf(stderr, "\nrun: window %d keys %d lateness %" PRId64 " batch %d table %u: %d windows, "
+        fprintf(stderr,
+                "\nrun: window %d keys %d lateness %" PRId64 " batch %d table %u: %d windows, "
                 "%d stale, %d late, %" PRIu64 " rows out, peak %u",
                 c->w.type, c->key_cfg, c->lateness, c->batch_rows, c->table, m.n_wins, m.n_stale,
                 m.n_late, rows_out, peak);
     if (bad)
-        fprintf(stderr, "\nwinop run failed: WEIR_TEST_SEED=%" PRIu64 " window %d size %" PRId64
+        fprintf(stderr,
+                "\nwinop run failed: WEIR_TEST_SEED=%" PRIu64 " window %d size %" PRId64
                 " slide %" PRId64 " gap %" PRId64 " offset %" PRId64 " delay %" PRId64
                 " lateness %" PRId64 " keys %d batch %d table %u (%d windows, %d stale, %d late)\n",
-                seed, c->w.type, c->w.size_ms, c->w.slide_ms, c->w.gap_ms, c->w.offset_ms,
-                c->delay, c->lateness, c->key_cfg, c->batch_rows, c->table, m.n_wins, m.n_stale,
-                m.n_late);
+                seed, c->w.type, c->w.size_ms, c->w.slide_ms, c->w.gap_ms, c->w.offset_ms, c->delay,
+                c->lateness, c->key_cfg, c->batch_rows, c->table, m.n_wins, m.n_stale, m.n_late);
     free(exp);
     free(last);
     s_model_free(&m);
@@ -805,7 +816,8 @@ static void s_fixture(fixture_t *x, weir_window_t w, int64_t lateness, int key_c
     const char *late_hdr[N_COLS] = {"ts", "k", "s", "v", "n"};
     CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, x->out_name, hdr, n, &x->out), 0);
     if (late_file)
-        CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, x->late_name, late_hdr, N_COLS, &x->late), 0);
+        CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, x->late_name, late_hdr, N_COLS, &x->late),
+                              0);
     CU_ASSERT_EQUAL_FATAL(weir_winop_open(&x->job, s_st, cf, 0, 15, x->out, x->late, &x->op), 0);
     x->b = weir_batch_new_for_job(&x->job, 16);
 }
