@@ -67,8 +67,9 @@ int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name
  * those rows were skipped, the others processed). */
 int weir_winop_process(weir_winop_t *op, const weir_batch_t *b);
 
-/* Moves the watermark to wm_ms (ignored if not ahead) and fires due
- * windows; WEIR_TS_MAX fires everything. Returns 0, -errno or WEIR_ESTATE. */
+/* Moves the watermark to wm_ms (ignored if not ahead), emits the windows
+ * that came due and drops those whose lateness ran out; WEIR_TS_MAX fires
+ * and drops everything. Returns 0, -errno (sink), -ENOMEM or WEIR_ESTATE. */
 int weir_winop_advance(weir_winop_t *op, int64_t wm_ms);
 
 /* Writes every window that changed since it was last written to RocksDB
