@@ -29,12 +29,12 @@ typedef __int128 s_i128;
  * (0 marks an empty slot). Numbers live in val[] as their canonical bits;
  * strings as (offset << 32 | length) into blob. */
 typedef struct {
-    uint32_t n;      /* distinct values */
-    uint32_t mask;   /* slots - 1; slots is a power of two >= 8 */
+    uint32_t n;    /* distinct values */
+    uint32_t mask; /* slots - 1; slots is a power of two >= 8 */
     int is_str;
-    uint64_t *hash;  /* slots */
-    uint64_t *val;   /* slots */
-    char *blob;      /* string bytes, back to back */
+    uint64_t *hash; /* slots */
+    uint64_t *val;  /* slots */
+    char *blob;     /* string bytes, back to back */
     size_t blob_len;
     size_t blob_cap;
 } s_set_t;
@@ -177,12 +177,18 @@ static int s_set_add_str(s_set_t *s, const char *p, uint32_t len)
 
 /* ---- slots ------------------------------------------------------------ */
 
-static inline uint64_t *s_u64(void *acc, uint32_t off) { return (uint64_t *)((char *)acc + off); }
+static inline uint64_t *s_u64(void *acc, uint32_t off)
+{
+    return (uint64_t *)((char *)acc + off);
+}
 static inline const uint64_t *s_cu64(const void *acc, uint32_t off)
 {
     return (const uint64_t *)((const char *)acc + off);
 }
-static inline s_set_t **s_setp(void *acc, uint32_t off) { return (s_set_t **)((char *)acc + off); }
+static inline s_set_t **s_setp(void *acc, uint32_t off)
+{
+    return (s_set_t **)((char *)acc + off);
+}
 static inline s_set_t *s_cset(const void *acc, uint32_t off)
 {
     return *(s_set_t *const *)((const char *)acc + off);
@@ -269,7 +275,10 @@ int weir_aggs_init(weir_aggs_t *a, const weir_job_t *job)
     return 0;
 }
 
-void weir_agg_init(const weir_aggs_t *a, void *acc) { memset(acc, 0, a->size); }
+void weir_agg_init(const weir_aggs_t *a, void *acc)
+{
+    memset(acc, 0, a->size);
+}
 
 void weir_agg_free(const weir_aggs_t *a, void *acc)
 {
@@ -297,8 +306,7 @@ static uint64_t s_canon_double(double d)
     return bits;
 }
 
-static int s_distinct_add(void *acc, const weir_agg_slot_t *s, const weir_batch_t *b,
-                          uint32_t row)
+static int s_distinct_add(void *acc, const weir_agg_slot_t *s, const weir_batch_t *b, uint32_t row)
 {
     s_set_t **sp = s_setp(acc, s->off);
     if (!*sp && !(*sp = s_set_new(s->type == WEIR_TYPE_STRING)))
@@ -351,7 +359,7 @@ int weir_agg_add(const weir_aggs_t *a, void *acc, const weir_batch_t *b, uint32_
             if (x != x)
                 break; /* NaN neither wins nor counts */
             if (!*n || (s->kind == WEIR_AGGK_MIN_F ? x < s_getf(acc, s->off + 8)
-                                                    : x > s_getf(acc, s->off + 8)))
+                                                   : x > s_getf(acc, s->off + 8)))
                 s_putf(acc, s->off + 8, x);
             (*n)++;
             break;

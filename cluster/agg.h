@@ -54,10 +54,10 @@
 
 /* How an aggregate is accumulated (the function and the column's type). */
 typedef enum {
-    WEIR_AGGK_ROWS = 1,     /* count */
-    WEIR_AGGK_NONNULL = 2,  /* count(field) */
-    WEIR_AGGK_SUM_I = 3,    /* sum, avg of an integer column */
-    WEIR_AGGK_SUM_F = 4,    /* sum, avg of a double column */
+    WEIR_AGGK_ROWS = 1,    /* count */
+    WEIR_AGGK_NONNULL = 2, /* count(field) */
+    WEIR_AGGK_SUM_I = 3,   /* sum, avg of an integer column */
+    WEIR_AGGK_SUM_F = 4,   /* sum, avg of a double column */
     WEIR_AGGK_MIN_I = 5,
     WEIR_AGGK_MAX_I = 6,
     WEIR_AGGK_MIN_F = 7,
@@ -66,19 +66,19 @@ typedef enum {
 } weir_aggk_t;
 
 typedef struct {
-    weir_agg_fn_t fn;   /* as in the job (AVG shares SUM's kind) */
+    weir_agg_fn_t fn; /* as in the job (AVG shares SUM's kind) */
     weir_aggk_t kind;
-    int col;            /* batch column, -1 for count */
-    weir_type_t type;   /* type of col (0 for count) */
-    uint32_t off;       /* byte offset of the slot in an accumulator, multiple of 8 */
+    int col;          /* batch column, -1 for count */
+    weir_type_t type; /* type of col (0 for count) */
+    uint32_t off;     /* byte offset of the slot in an accumulator, multiple of 8 */
 } weir_agg_slot_t;
 
 /* The layout of one job's accumulators. A plain value. */
 typedef struct {
-    int n;                                 /* aggregates, 0..WEIR_MAX_AGGS */
+    int n; /* aggregates, 0..WEIR_MAX_AGGS */
     weir_agg_slot_t slot[WEIR_MAX_AGGS];
-    uint32_t size;                         /* bytes of an accumulator, multiple of 8 */
-    int has_sets;                          /* some aggregate is count_distinct */
+    uint32_t size; /* bytes of an accumulator, multiple of 8 */
+    int has_sets;  /* some aggregate is count_distinct */
 } weir_aggs_t;
 
 /* Longest text weir_agg_format writes, with its NUL. */

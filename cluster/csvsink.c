@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_BUF_BYTES (64 * 1024)
+#define S_BUF_BYTES ((size_t)64 * 1024)
 
 struct weir_csvsink {
     int fd;           /* the in-progress file, >= 0 while open */
@@ -249,7 +249,7 @@ size_t weir_csvsink_fmt_f64(double v, char *buf)
     for (; *p != 'e'; p++)
         if (*p != '.')
             digits[nd++] = *p;
-    int exp10 = atoi(p + 1);
+    int exp10 = (int)strtol(p + 1, NULL, 10);
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
     int decpt = exp10 + 1; /* digits[0] is worth 10^(decpt-1) */
@@ -357,7 +357,10 @@ int weir_csvsink_batch_row(weir_csvsink_t *s, const weir_batch_t *b, uint32_t ro
     return rc ? rc : weir_csvsink_end_row(s);
 }
 
-uint64_t weir_csvsink_rows(const weir_csvsink_t *s) { return s->rows; }
+uint64_t weir_csvsink_rows(const weir_csvsink_t *s)
+{
+    return s->rows;
+}
 
 static int s_fsync_dir(const char *dir)
 {

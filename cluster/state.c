@@ -154,16 +154,15 @@ int weir_state_open(const char *dir, weir_state_t **out, char *err, size_t err_c
     }
     size_t n = names ? n_names : 1;
     cf_names = calloc(n, sizeof *cf_names);
-    cf_opts = calloc(n, sizeof *cf_opts);
-    handles = calloc(n, sizeof *handles);
+    cf_opts = calloc(n, sizeof(const rocksdb_options_t *));
+    handles = calloc(n, sizeof(rocksdb_column_family_handle_t *));
     if (!cf_names || !cf_opts || !handles)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         cf_names[i] = names ? names[i] : "default";
         cf_opts[i] = st->opts;
     }
-    st->db = rocksdb_open_column_families(st->opts, dir, (int)n, cf_names, cf_opts, handles,
-                                          &rerr);
+    st->db = rocksdb_open_column_families(st->opts, dir, (int)n, cf_names, cf_opts, handles, &rerr);
     if (rerr || !st->db) {
         s_errmsg(err, err_cap, dir, rerr);
         rocksdb_free(rerr);
@@ -288,8 +287,8 @@ int weir_state_cf_open(weir_state_t *st, const char *name, bool fresh, weir_stat
         c->h = NULL;
     }
     if (!c || !c->h) {
-        rocksdb_column_family_handle_t *h = rocksdb_create_column_family(st->db, st->opts, name,
-                                                                          &rerr);
+        rocksdb_column_family_handle_t *h =
+            rocksdb_create_column_family(st->db, st->opts, name, &rerr);
         if (rerr || !h) {
             rocksdb_free(rerr);
             if (c) {
@@ -374,8 +373,7 @@ void weir_state_wb_put(weir_state_wb_t *wb, weir_state_cf_t *cf, const void *key
     rocksdb_writebatch_put_cf(wb->b, cf->h, key, klen, val, vlen);
 }
 
-void weir_state_wb_delete(weir_state_wb_t *wb, weir_state_cf_t *cf, const void *key,
-                          size_t klen)
+void weir_state_wb_delete(weir_state_wb_t *wb, weir_state_cf_t *cf, const void *key, size_t klen)
 {
     rocksdb_writebatch_delete_cf(wb->b, cf->h, key, klen);
 }
@@ -469,9 +467,15 @@ void weir_state_iter_seek(weir_state_iter_t *it, const void *key, size_t klen)
     rocksdb_iter_seek(it->it, key, klen);
 }
 
-bool weir_state_iter_valid(const weir_state_iter_t *it) { return rocksdb_iter_valid(it->it); }
+bool weir_state_iter_valid(const weir_state_iter_t *it)
+{
+    return rocksdb_iter_valid(it->it);
+}
 
-void weir_state_iter_next(weir_state_iter_t *it) { rocksdb_iter_next(it->it); }
+void weir_state_iter_next(weir_state_iter_t *it)
+{
+    rocksdb_iter_next(it->it);
+}
 
 const uint8_t *weir_state_iter_key(const weir_state_iter_t *it, size_t *len)
 {

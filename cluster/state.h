@@ -121,8 +121,7 @@ void weir_state_wb_destroy(weir_state_wb_t **wb);
 /* The batch copies key and value; the caller's buffers are free at return. */
 void weir_state_wb_put(weir_state_wb_t *wb, weir_state_cf_t *cf, const void *key, size_t klen,
                        const void *val, size_t vlen);
-void weir_state_wb_delete(weir_state_wb_t *wb, weir_state_cf_t *cf, const void *key,
-                          size_t klen);
+void weir_state_wb_delete(weir_state_wb_t *wb, weir_state_cf_t *cf, const void *key, size_t klen);
 
 /* Deletes every key in [from, to). Each call leaves a range tombstone, so
  * prefer it for wide ranges, not for a handful of keys. */

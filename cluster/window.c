@@ -7,21 +7,18 @@
  */
 #include "window.h"
 
-static int64_t s_slide(const weir_window_t *w)
+void weir_window_plan(weir_window_plan_t *p, const weir_window_t *w)
 {
-    return w->type == WEIR_WINDOW_TUMBLING ? w->size_ms : w->slide_ms;
+    p->size_ms = w->size_ms;
+    p->slide_ms = w->type == WEIR_WINDOW_TUMBLING ? w->size_ms : w->slide_ms;
+    p->offset_mod_ms = weir_floormod(w->offset_ms, p->slide_ms);
 }
 
 void weir_window_iter_init(weir_window_iter_t *it, const weir_window_t *w, int64_t ts_ms)
 {
-    int64_t slide = s_slide(w);
-    int64_t back = weir_floormod(ts_ms, slide) - weir_floormod(w->offset_ms, slide);
-    if (back < 0)
-        back += slide;
-    it->ts_ms = ts_ms;
-    it->size_ms = w->size_ms;
-    it->slide_ms = slide;
-    it->back_ms = back;
+    weir_window_plan_t p;
+    weir_window_plan(&p, w);
+    weir_window_iter_start(it, &p, ts_ms);
 }
 
 size_t weir_window_assign(const weir_window_t *w, int64_t ts_ms, weir_span_t *out, size_t cap)

@@ -48,9 +48,30 @@ typedef struct {
     int64_t back_ms;  /* ts - start of the next window; windows remain while < size_ms */
 } weir_window_iter_t;
 
-/* Starts the walk over the windows of ts_ms for a tumbling or sliding
- * window w (for tumbling, w->slide_ms is ignored and size is used).
- * w must be valid (size > 0, slide > 0): the caller checked the job. */
+/* A tumbling or sliding window prepared for the hot path: the offset is
+ * reduced modulo the slide once, so a row costs one division. */
+typedef struct {
+    int64_t size_ms;       /* > 0 */
+    int64_t slide_ms;      /* > 0; size for tumbling */
+    int64_t offset_mod_ms; /* floormod(offset, slide) */
+} weir_window_plan_t;
+
+/* Prepares w (tumbling: w->slide_ms is ignored and size is used). w must
+ * be valid (size > 0, slide > 0): the caller checked the job. */
+void weir_window_plan(weir_window_plan_t *p, const weir_window_t *w);
+
+/* Starts the walk over the windows of ts_ms. */
+static inline void weir_window_iter_start(weir_window_iter_t *it, const weir_window_plan_t *p,
+                                          int64_t ts_ms)
+{
+    int64_t back = weir_floormod(ts_ms, p->slide_ms) - p->offset_mod_ms;
+    it->ts_ms = ts_ms;
+    it->size_ms = p->size_ms;
+    it->slide_ms = p->slide_ms;
+    it->back_ms = back < 0 ? back + p->slide_ms : back;
+}
+
+/* weir_window_plan + weir_window_iter_start in one call. */
 void weir_window_iter_init(weir_window_iter_t *it, const weir_window_t *w, int64_t ts_ms);
 
 /* Writes the next window to *out and returns true, or returns false when

@@ -6,10 +6,12 @@
  * window start and end, key bytes (inline up to key_inline bytes, longer
  * keys in a separate block made when the window is created), the NULL
  * flags of the key columns, flags and the accumulator. An open-addressing
- * index (linear probing, 2x the pool, backward-shift deletion so there are
- * no tombstones) maps a hash to the entry. Tumbling/sliding windows hash
- * (key, start, end); session windows hash the key alone, so every session
- * of a key sits on one probe chain and one probe finds them all.
+ * index (linear probing, at least twice the entries in use, backward-shift
+ * deletion so there are no tombstones) maps a hash to the entry; it grows
+ * with the working set, not with the pool, so it stays in cache.
+ * Tumbling/sliding windows hash (key, start, end); session windows hash
+ * the key alone, so every session of a key sits on one probe chain and one
+ * probe finds them all.
  *
  * End nodes (timers). Every distinct window end that has live windows (in
  * memory or in RocksDB) has a node: how many windows end there, the list of
@@ -49,6 +51,26 @@
  * every window key, whose first byte is < 0x80) finds a spilled key's
  * sessions.
  *
+ * Lifecycle of a window (its end node carries the state):
+ *
+ *   first row ----------------------------> PENDING      end - 1 > W
+ *     (s_window_entry, s_session_row)         | s_fire: W >= end - 1, emit
+ *                                             v
+ *                 lateness left? ---yes---> RETAINED     a row updating it:
+ *                       | no                  |          emitted again after
+ *                       v                     |          the batch (s_mark_refire)
+ *                    DROPPED <----------------+ s_fire: W >= end - 1 + lateness
+ *     (s_drop_node frees memory; s_scan deletes RocksDB keys)
+ *   A row whose windows are all DROPPED is late. A session in PENDING or
+ *   RETAINED that a row merges into a bigger one ends there
+ *   (s_kill_session, s_move_session); if it was emitted, it is superseded.
+ *
+ * Where a window lives:
+ *
+ *   memory, dirty --s_write_ent (evict, fire, flush)--> memory, clean + RocksDB
+ *   memory, clean --s_evict_one--> RocksDB only --miss: Get / s_load_sessions-->
+ *   memory, clean; a clean window updated by a row is dirty again.
+ *
  * Invariants: a live window is in exactly one place or in both (memory
  * entry clean = same bytes in RocksDB); every live window's end has a node
  * whose count includes it; pending ends are all > retained ends.
@@ -57,9 +79,11 @@
  * key group and the table), one probe per window, the aggregate update.
  * No allocation, syscall or RocksDB call unless the table spills.
  *
- * Rejected: firing by scanning RocksDB always (the brief's baseline): it
- * writes every window to RocksDB once and reads it back, a cost the
- * in-memory case does not need; the on_disk flag makes the cheap path safe.
+ * Rejected: writing every window to RocksDB when it fires and emitting
+ * from a RocksDB scan (DESIGN §7 lists firing among the write points):
+ * for windows that never left memory that is a write and a read per window
+ * for nothing; the on_disk flag makes the in-memory path safe, and
+ * weir_winop_flush() makes RocksDB complete before a snapshot.
  * A second column family indexed by end (DESIGN §7): the window keys
  * already sort by end within a key group, so the due windows are one range
  * per key group. A sorted array of ends: sessions make one end per key,
@@ -70,7 +94,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#define XXH_STATIC_LINKING_ONLY
+#define XXH_INLINE_ALL /* the same xxh64 as keygroup.c, inlined into the row loop */
 #include <xxhash.h>
 
 #include "agg.h"
@@ -97,19 +121,19 @@ enum { S_HEAP_NONE = 0, S_HEAP_PENDING = 1, S_HEAP_RETAINED = 2 };
 
 /* A pool entry's header; key bytes (inline) and the accumulator follow. */
 typedef struct {
-    uint64_t hash;     /* index hash: s_win_hash() or, for sessions, the key hash */
-    uint64_t lru;      /* op->clock when last used */
+    uint64_t hash; /* index hash: s_win_hash() or, for sessions, the key hash */
+    uint64_t lru;  /* op->clock when last used */
     int64_t start_ms;
     int64_t end_ms;
     uint32_t kg;
-    uint32_t key_len;  /* <= WEIR_KEY_MAX */
-    uint32_t node;     /* end node */
-    uint32_t prev;     /* entries of the same node: index + 1, 0 = none */
+    uint32_t key_len; /* <= WEIR_KEY_MAX */
+    uint32_t node;    /* end node */
+    uint32_t prev;    /* entries of the same node: index + 1, 0 = none */
     uint32_t next;
     uint8_t flags;     /* S_* */
     uint8_t key_nulls; /* bit k: key column k is NULL */
     uint8_t pad[2];
-    uint8_t *key_ext;  /* key bytes when key_len > key_inline, else NULL */
+    uint8_t *key_ext; /* key bytes when key_len > key_inline, else NULL */
 } s_ent_t;
 
 /* An index slot: entry index + 1 (0 = empty) and the low hash bits. */
@@ -124,8 +148,8 @@ typedef struct {
     uint32_t head;     /* first in-memory entry + 1, 0 = none */
     uint32_t heap_pos; /* position in its heap */
     uint32_t next_free;
-    uint8_t heap;      /* S_HEAP_* */
-    uint8_t on_disk;   /* a window ending here was written to RocksDB */
+    uint8_t heap;    /* S_HEAP_* */
+    uint8_t on_disk; /* a window ending here was written to RocksDB */
     uint8_t live;
 } s_node_t;
 
@@ -149,9 +173,12 @@ struct weir_winop {
     uint32_t kg_first, kg_last;
     weir_csvsink_t *results; /* borrowed */
     weir_csvsink_t *late;    /* borrowed, may be NULL */
+    weir_csvsink_t *retract; /* borrowed, may be NULL: superseded sessions */
     weir_aggs_t aggs;
     weir_window_t win;
+    weir_window_plan_t plan; /* tumbling, sliding */
     int session;
+    int fixed_keys; /* no key column is a string: encode inline */
     int64_t lateness_ms;
     int64_t wm_ms;
     uint64_t rows_in, rows_out, late_rows, superseded;
@@ -167,10 +194,10 @@ struct weir_winop {
     uint32_t hw;         /* entries ever used: [0, hw) */
     uint32_t *free_ents; /* stack of free indexes below hw */
     uint32_t n_free;
-    s_slot_t *slots;
-    uint32_t mask;       /* slots - 1 */
-    uint64_t *scratch;   /* cap: LRU stamps for eviction */
-    uint32_t *refire;    /* cap: entries flagged S_REFIRE */
+    s_slot_t *slots;   /* grows from 1024 with the entries in use, load <= 1/2 */
+    uint32_t mask;     /* slots - 1 */
+    uint64_t *scratch; /* cap: LRU stamps for eviction */
+    uint32_t *refire;  /* cap: entries flagged S_REFIRE */
     uint32_t n_refire;
 
     /* end nodes */
@@ -182,17 +209,17 @@ struct weir_winop {
     uint32_t nmap_mask;
     uint32_t n_nodes;
     s_heap_t pending, retained;
-    s_vec_t due;        /* nodes that came due or expired in one advance */
-    s_vec_t sib;        /* sessions of the current row's key */
-    s_vec_t evs;        /* sessions of a key being evicted */
+    s_vec_t due; /* nodes that came due or expired in one advance */
+    s_vec_t sib; /* sessions of the current row's key */
+    s_vec_t evs; /* sessions of a key being evicted */
 
     /* RocksDB */
     weir_state_wb_t *wb;
-    int sess_spilled;  /* some session key was evicted (its sessions may be only on disk) */
-    uint8_t *vbuf;     /* value serialization buffer */
+    int sess_spilled; /* some session key was evicted (its sessions may be only on disk) */
+    uint8_t *vbuf;    /* value serialization buffer */
     size_t vbuf_cap;
-    void *tmp_acc;     /* accumulator for windows read from RocksDB */
-    int64_t *spans;    /* session spans of a key being loaded: start, end pairs */
+    void *tmp_acc;  /* accumulator for windows read from RocksDB */
+    int64_t *spans; /* session spans of a key being loaded: start, end pairs */
     uint32_t spans_cap;
     uint8_t kbuf[WEIR_KEY_MAX];
     uint8_t skey[WEIR_STATE_KEY_HDR + WEIR_KEY_MAX];
@@ -234,9 +261,15 @@ static inline s_ent_t *s_ent(const weir_winop_t *op, uint32_t i)
     return (s_ent_t *)(op->ents + (size_t)i * op->stride);
 }
 
-static inline uint8_t *s_key(s_ent_t *e) { return e->key_ext ? e->key_ext : (uint8_t *)(e + 1); }
+static inline uint8_t *s_key(s_ent_t *e)
+{
+    return e->key_ext ? e->key_ext : (uint8_t *)(e + 1);
+}
 
-static inline void *s_acc(const weir_winop_t *op, s_ent_t *e) { return (uint8_t *)e + op->acc_off; }
+static inline void *s_acc(const weir_winop_t *op, s_ent_t *e)
+{
+    return (uint8_t *)e + op->acc_off;
+}
 
 static int s_vec_push(s_vec_t *v, uint32_t x)
 {
@@ -266,6 +299,36 @@ static uint64_t s_get_be64(const uint8_t *p)
     for (int i = 0; i < 8; i++)
         v = v << 8 | p[i];
     return v;
+}
+
+/* weir_key_encode() for keys without string columns (at most 72 bytes),
+ * without its per-byte bounds checks: the same bytes (NULL 0xFF; a value
+ * 0x00 then 8 bytes big-endian), a few instructions. */
+static size_t s_key_encode_fixed(const weir_job_t *job, const weir_batch_t *b, uint32_t row,
+                                 uint8_t *buf)
+{
+    uint8_t *p = buf;
+    for (int k = 0; k < job->n_keys; k++) {
+        const weir_column_t *c = &b->cols[job->key_cols[k]];
+        if (c->null[row]) {
+            *p++ = 0xFF;
+            continue;
+        }
+        uint64_t v;
+        if (c->type == WEIR_TYPE_DOUBLE) {
+            double d = c->f64[row];
+            if (d == 0)
+                d = 0; /* -0.0 and 0.0 are one key */
+            memcpy(&v, &d, sizeof v);
+        } else {
+            v = (uint64_t)c->i64[row];
+        }
+        *p++ = 0x00;
+        for (int i = 0; i < 8; i++)
+            p[i] = (uint8_t)(v >> (56 - 8 * i));
+        p += 8;
+    }
+    return (size_t)(p - buf);
 }
 
 /* ---- heaps of end nodes ------------------------------------------------- */
@@ -530,7 +593,8 @@ static uint32_t s_find_window(const weir_winop_t *op, uint64_t h, uint32_t kg, c
         if (s.tag != (uint32_t)h)
             continue;
         const s_ent_t *e = s_ent(op, s.ent - 1);
-        if (e->hash == h && e->start_ms == start && e->end_ms == end && s_same_key(e, kg, key, klen))
+        if (e->hash == h && e->start_ms == start && e->end_ms == end &&
+            s_same_key(e, kg, key, klen))
             return s.ent - 1;
     }
 }
@@ -626,10 +690,10 @@ static int s_write_ent(weir_winop_t *op, uint32_t idx)
 
 /* ---- output --------------------------------------------------------------- */
 
-static int s_write_key(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint8_t nulls)
+static int s_write_key(weir_winop_t *op, weir_csvsink_t *s, const uint8_t *key, uint32_t klen,
+                       uint8_t nulls)
 {
     const weir_job_t *job = op->job;
-    weir_csvsink_t *s = op->results;
     const uint8_t *p = key, *end = key + klen;
     int rc = 0;
     for (int k = 0; k < job->n_keys && !rc; k++) {
@@ -648,7 +712,8 @@ static int s_write_key(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint
                     p = end;
                     continue;
                 }
-                uint32_t n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+                uint32_t n =
+                    (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
                 p += 4;
                 len = n < (size_t)(end - p) ? n : (size_t)(end - p);
             }
@@ -676,11 +741,11 @@ static int s_write_key(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint
     return rc;
 }
 
-static int s_emit(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint8_t nulls,
-                  int64_t start, int64_t end, const void *acc)
+static int s_emit(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint8_t nulls, int64_t start,
+                  int64_t end, const void *acc)
 {
     weir_csvsink_t *s = op->results;
-    int rc = s_write_key(op, key, klen, nulls);
+    int rc = s_write_key(op, s, key, klen, nulls);
     if (!rc)
         rc = weir_csvsink_i64(s, start);
     if (!rc)
@@ -749,12 +814,35 @@ static void s_remove_ent(weir_winop_t *op, uint32_t idx)
     op->n_ents--;
 }
 
+/* Doubles the index. It starts small and grows with the entries in use
+ * (load <= 1/2), so that a small working set keeps a small, cache-resident
+ * index however large the pool is. */
+static int s_index_grow(weir_winop_t *op)
+{
+    uint32_t slots = (op->mask + 1) * 2;
+    s_slot_t *a = calloc(slots, sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    free(op->slots);
+    op->slots = a;
+    op->mask = slots - 1;
+    for (uint32_t i = 0; i < op->hw; i++)
+        if (s_ent(op, i)->flags & S_USED)
+            s_index_insert(op, i);
+    return 0;
+}
+
 /* Makes an entry (the caller made room) linked to node n. Its accumulator
  * is empty. */
 static int s_new_ent(weir_winop_t *op, uint64_t hash, uint32_t kg, const uint8_t *key,
                      uint32_t klen, uint8_t nulls, int64_t start, int64_t end, uint32_t n,
                      uint32_t *out)
 {
+    if ((op->n_ents + 1) * 2 > op->mask + 1) {
+        int rc = s_index_grow(op);
+        if (rc)
+            return rc;
+    }
     uint8_t *ext = NULL;
     if (klen > op->key_inline && !(ext = malloc(klen)))
         return -ENOMEM;
@@ -937,7 +1025,7 @@ static int s_window_row(weir_winop_t *op, const weir_batch_t *b, uint32_t row, u
                         int *accepted)
 {
     weir_window_iter_t it;
-    weir_window_iter_init(&it, &op->win, b->ts_ms[row]);
+    weir_window_iter_start(&it, &op->plan, b->ts_ms[row]);
     weir_span_t w;
     *accepted = 0;
     while (weir_window_iter_next(&it, &w)) {
@@ -975,7 +1063,8 @@ static int s_load_sessions(weir_winop_t *op, uint64_t kh, uint32_t kg, const uin
     if ((rc = weir_state_iter_open(op->st, op->cf, op->ikey, pl + 9, &it)))
         return rc;
     uint32_t n = 0;
-    for (weir_state_iter_seek(it, op->ikey, pl); weir_state_iter_valid(it); weir_state_iter_next(it)) {
+    for (weir_state_iter_seek(it, op->ikey, pl); weir_state_iter_valid(it);
+         weir_state_iter_next(it)) {
         size_t len, vlen;
         const uint8_t *k = weir_state_iter_key(it, &len);
         const uint8_t *v = weir_state_iter_value(it, &vlen);
@@ -991,8 +1080,8 @@ static int s_load_sessions(weir_winop_t *op, uint64_t kh, uint32_t kg, const uin
             op->spans = a;
             op->spans_cap = cap;
         }
-        op->spans[2 * n] = weir_state_get_ts(k + pl);
-        op->spans[2 * n + 1] = weir_state_get_ts(v);
+        op->spans[(size_t)2 * n] = weir_state_get_ts(k + pl);
+        op->spans[(size_t)2 * n + 1] = weir_state_get_ts(v);
         n++;
     }
     if (!rc)
@@ -1001,7 +1090,7 @@ static int s_load_sessions(weir_winop_t *op, uint64_t kh, uint32_t kg, const uin
     if (!rc && n)
         rc = s_make_room(op, n + 1);
     for (uint32_t i = 0; i < n && !rc; i++) {
-        int64_t start = op->spans[2 * i], end = op->spans[2 * i + 1];
+        int64_t start = op->spans[(size_t)2 * i], end = op->spans[(size_t)2 * i + 1];
         size_t kl = s_skey(op, kg, end, start, key, klen);
         weir_state_val_t val = {0};
         rc = weir_state_get(op->st, op->cf, op->skey, kl, &val);
@@ -1032,25 +1121,46 @@ static int s_load_sessions(weir_winop_t *op, uint64_t kh, uint32_t kg, const uin
     return rc;
 }
 
-/* The window of entry idx goes away (merged into another). */
-static void s_kill_session(weir_winop_t *op, uint32_t idx)
+/* Entry idx's window is about to stop existing under its bounds (merged
+ * into a bigger session). If it was emitted, that emission is stale. */
+static int s_supersede(weir_winop_t *op, uint32_t idx)
 {
     s_ent_t *e = s_ent(op, idx);
-    if (s_fired(op, e->end_ms))
-        op->superseded++;
+    if (!s_fired(op, e->end_ms))
+        return 0;
+    op->superseded++;
+    if (!op->retract)
+        return 0;
+    int rc = s_write_key(op, op->retract, s_key(e), e->key_len, e->key_nulls);
+    if (!rc)
+        rc = weir_csvsink_i64(op->retract, e->start_ms);
+    if (!rc)
+        rc = weir_csvsink_i64(op->retract, e->end_ms);
+    return rc ? rc : weir_csvsink_end_row(op->retract);
+}
+
+/* The window of entry idx goes away (merged into another). */
+static int s_kill_session(weir_winop_t *op, uint32_t idx)
+{
+    int rc = s_supersede(op, idx);
+    if (rc)
+        return rc;
+    s_ent_t *e = s_ent(op, idx);
     if (e->flags & S_PERSISTED)
         s_delete_keys(op, e->kg, e->start_ms, e->end_ms, s_key(e), e->key_len);
     uint32_t n = e->node;
     s_remove_ent(op, idx);
     s_node_unref(op, n);
+    return 0;
 }
 
 /* Entry idx now covers span (it grew by a merge). */
 static int s_move_session(weir_winop_t *op, uint32_t idx, weir_span_t span)
 {
+    int rc = s_supersede(op, idx);
+    if (rc)
+        return rc;
     s_ent_t *e = s_ent(op, idx);
-    if (s_fired(op, e->end_ms))
-        op->superseded++;
     if (e->flags & S_PERSISTED) {
         s_delete_keys(op, e->kg, e->start_ms, e->end_ms, s_key(e), e->key_len);
         e->flags &= (uint8_t)~S_PERSISTED;
@@ -1060,8 +1170,7 @@ static int s_move_session(weir_winop_t *op, uint32_t idx, weir_span_t span)
     s_node_unref(op, old);
     e->start_ms = span.start_ms;
     e->end_ms = span.end_ms;
-    int rc = s_node_get(op, span.end_ms, &n);
-    if (rc)
+    if ((rc = s_node_get(op, span.end_ms, &n)))
         return rc;
     op->nodes[n].count++;
     s_node_link(op, n, idx);
@@ -1111,9 +1220,9 @@ static int s_session_row(weir_winop_t *op, const weir_batch_t *b, uint32_t row, 
         idx = op->sib.a[0];
         for (uint32_t i = 1; i < nt; i++) {
             s_ent_t *o = s_ent(op, op->sib.a[i]);
-            if ((rc = weir_agg_merge(&op->aggs, s_acc(op, s_ent(op, idx)), s_acc(op, o))))
+            if ((rc = weir_agg_merge(&op->aggs, s_acc(op, s_ent(op, idx)), s_acc(op, o))) ||
+                (rc = s_kill_session(op, op->sib.a[i])))
                 return rc;
-            s_kill_session(op, op->sib.a[i]);
         }
         s_ent_t *e = s_ent(op, idx);
         if ((e->start_ms != span.start_ms || e->end_ms != span.end_ms) &&
@@ -1285,9 +1394,7 @@ static void s_table_free(weir_winop_t *op)
 
 static int s_table_alloc(weir_winop_t *op, uint32_t cap)
 {
-    uint32_t slots = 1;
-    while (slots < 2 * cap)
-        slots *= 2;
+    uint32_t slots = 1024;
     op->cap = cap;
     op->ents = calloc(cap, op->stride);
     op->free_ents = calloc(cap, sizeof *op->free_ents);
@@ -1323,16 +1430,16 @@ static int s_check_window(const weir_window_t *w)
     }
 }
 
-int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name,
-                    uint32_t kg_first, uint32_t kg_last, weir_csvsink_t *results,
-                    weir_csvsink_t *late, weir_winop_t **out)
+int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name, uint32_t kg_first,
+                    uint32_t kg_last, weir_csvsink_t *results, weir_csvsink_t *late,
+                    weir_winop_t **out)
 {
     int rc = s_check_window(&job->window);
     if (rc)
         return rc;
     if (job->max_key_groups < 1 || job->max_key_groups > WEIR_MAX_KEY_GROUPS ||
-        kg_first > kg_last || kg_last >= (uint32_t)job->max_key_groups ||
-        job->n_keys < 0 || job->n_keys > WEIR_MAX_KEYS || job->allowed_lateness_ms < 0)
+        kg_first > kg_last || kg_last >= (uint32_t)job->max_key_groups || job->n_keys < 0 ||
+        job->n_keys > WEIR_MAX_KEYS || job->allowed_lateness_ms < 0)
         return WEIR_EINVAL;
     weir_winop_t *op = calloc(1, sizeof *op);
     if (!op)
@@ -1345,6 +1452,12 @@ int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name
     op->late = late;
     op->win = job->window;
     op->session = job->window.type == WEIR_WINDOW_SESSION;
+    if (!op->session)
+        weir_window_plan(&op->plan, &op->win);
+    op->fixed_keys = 1;
+    for (int k = 0; k < job->n_keys; k++)
+        if (job->source.fields[job->key_cols[k]].type == WEIR_TYPE_STRING)
+            op->fixed_keys = 0;
     op->lateness_ms = job->allowed_lateness_ms;
     op->wm_ms = WEIR_TS_MIN;
     if ((rc = weir_aggs_init(&op->aggs, job)))
@@ -1352,8 +1465,8 @@ int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name
     uint32_t key_inline = 0;
     for (int k = 0; k < job->n_keys; k++)
         key_inline += job->source.fields[job->key_cols[k]].type == WEIR_TYPE_STRING
-                          ? 4 + S_KEY_INLINE_STR
-                          : 8;
+                          ? 5 + S_KEY_INLINE_STR
+                          : 9; /* tag byte + value (cluster/keygroup.h) */
     op->key_inline = (key_inline + 7) & ~7u;
     op->acc_off = (uint32_t)sizeof(s_ent_t) + op->key_inline;
     op->stride = op->acc_off + op->aggs.size;
@@ -1380,6 +1493,11 @@ fail:
     return rc;
 }
 
+void weir_winop_set_retract_sink(weir_winop_t *op, weir_csvsink_t *retract)
+{
+    op->retract = retract;
+}
+
 int weir_winop_set_table_capacity(weir_winop_t *op, uint32_t entries)
 {
     if (op->rows_in || op->n_ents || entries < s_min_capacity(op) || entries > S_MAX_CAPACITY)
@@ -1395,18 +1513,19 @@ int weir_winop_process(weir_winop_t *op, const weir_batch_t *b)
     int rc = 0, misrouted = 0;
     for (uint32_t row = 0; row < b->n_rows && !rc; row++) {
         op->clock++;
-        size_t full = weir_key_encode(job, b, row, op->kbuf, sizeof op->kbuf);
+        uint8_t nulls = 0;
+        for (int k = 0; k < job->n_keys; k++)
+            nulls |= (uint8_t)(b->cols[job->key_cols[k]].null[row] << k);
+        size_t full = op->fixed_keys ? s_key_encode_fixed(job, b, row, op->kbuf)
+                                     : weir_key_encode(job, b, row, op->kbuf, sizeof op->kbuf);
         uint32_t klen = (uint32_t)(full < sizeof op->kbuf ? full : sizeof op->kbuf);
         uint64_t kh = XXH64(op->kbuf, klen, 0);
-        uint32_t kg = full <= sizeof op->kbuf ? (uint32_t)(kh % groups)
-                                               : weir_keygroup_of_row(job, b, row);
+        uint32_t kg =
+            full <= sizeof op->kbuf ? (uint32_t)(kh % groups) : weir_keygroup_of_row(job, b, row);
         if (kg < op->kg_first || kg > op->kg_last) {
             misrouted = 1;
             continue;
         }
-        uint8_t nulls = 0;
-        for (int k = 0; k < job->n_keys; k++)
-            nulls |= (uint8_t)(b->cols[job->key_cols[k]].null[row] << k);
         int accepted;
         rc = op->session ? s_session_row(op, b, row, kh, kg, op->kbuf, klen, nulls, &accepted)
                          : s_window_row(op, b, row, kh, kg, op->kbuf, klen, nulls, &accepted);
@@ -1478,12 +1597,30 @@ int weir_winop_stored_keys(weir_winop_t *op, uint64_t *out)
     return rc;
 }
 
-int64_t weir_winop_watermark(const weir_winop_t *op) { return op->wm_ms; }
-uint64_t weir_winop_rows_in(const weir_winop_t *op) { return op->rows_in; }
-uint64_t weir_winop_rows_out(const weir_winop_t *op) { return op->rows_out; }
-uint64_t weir_winop_late(const weir_winop_t *op) { return op->late_rows; }
-uint64_t weir_winop_superseded(const weir_winop_t *op) { return op->superseded; }
-uint32_t weir_winop_table_entries(const weir_winop_t *op) { return op->n_ents; }
+int64_t weir_winop_watermark(const weir_winop_t *op)
+{
+    return op->wm_ms;
+}
+uint64_t weir_winop_rows_in(const weir_winop_t *op)
+{
+    return op->rows_in;
+}
+uint64_t weir_winop_rows_out(const weir_winop_t *op)
+{
+    return op->rows_out;
+}
+uint64_t weir_winop_late(const weir_winop_t *op)
+{
+    return op->late_rows;
+}
+uint64_t weir_winop_superseded(const weir_winop_t *op)
+{
+    return op->superseded;
+}
+uint32_t weir_winop_table_entries(const weir_winop_t *op)
+{
+    return op->n_ents;
+}
 
 void weir_winop_destroy(weir_winop_t **pop)
 {

@@ -17,6 +17,24 @@
  * RocksDB (column family per operator) in write batches when the table is
  * full, when windows fire, and at the end; RocksDB holds the truth for
  * everything not in memory. One thread owns an operator.
+ *
+ * Output text. Result rows: key columns as typed values (INT64 and
+ * TIMESTAMP as decimal integers, TIMESTAMP being epoch ms; DOUBLE as
+ * shortest round-trip text in Python repr layout; BOOL as true/false;
+ * STRING as is, quoted per RFC 4180; NULL key as an empty field), then
+ * window_start and window_end in epoch ms, then the aggregates as
+ * cluster/agg formats them. Late rows: every schema column of the row, the
+ * same way (weir_csvsink_batch_row), so timestamps are epoch ms integers,
+ * not the source text. Rows of one firing come in no promised order. With
+ * allowed_lateness > 0 a window may be emitted several times (each time
+ * with its full value; the last row is the final one).
+ *
+ * Where the output differs from the oracle's text: the oracle prints keys
+ * and late rows as their raw CSV text, this operator prints typed values
+ * (the same text for canonical integers and strings, not for timestamps or
+ * non-canonical spellings such as "007"); count_distinct counts typed
+ * values, the oracle raw strings; session windows superseded by a merge
+ * stay in the output unless retracted (weir_winop_set_retract_sink).
  */
 #ifndef WEIR_WINOP_H
 #define WEIR_WINOP_H
@@ -37,16 +55,21 @@ typedef struct weir_winop weir_winop_t;
  * -ENOMEM, WEIR_ESTATE, WEIR_EINVAL (no window, bad key-group range or
  * an aggregate that does not fit its column) or WEIR_ERANGE (a sliding
  * window puts a row into more than 65536 windows). */
-int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name,
-                    uint32_t kg_first, uint32_t kg_last, weir_csvsink_t *results,
-                    weir_csvsink_t *late, weir_winop_t **out);
+int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name, uint32_t kg_first,
+                    uint32_t kg_last, weir_csvsink_t *results, weir_csvsink_t *late,
+                    weir_winop_t **out);
 
 /* Accumulates every row of b (checking each against the current
- * watermark). Returns 0, -errno (sink) or WEIR_ESTATE. */
+ * watermark), then emits the fired windows the batch updated. b is
+ * borrowed for the call. Returns 0, -errno (sink), -ENOMEM, WEIR_ESTATE,
+ * WEIR_EFULL (the rows of one key need more windows than the table holds)
+ * or WEIR_EINVAL (some rows' key groups are outside [kg_first, kg_last]:
+ * those rows were skipped, the others processed). */
 int weir_winop_process(weir_winop_t *op, const weir_batch_t *b);
 
-/* Moves the watermark to wm_ms (ignored if not ahead) and fires due
- * windows; WEIR_TS_MAX fires everything. Returns 0, -errno or WEIR_ESTATE. */
+/* Moves the watermark to wm_ms (ignored if not ahead), emits the windows
+ * that came due and drops those whose lateness ran out; WEIR_TS_MAX fires
+ * and drops everything. Returns 0, -errno (sink), -ENOMEM or WEIR_ESTATE. */
 int weir_winop_advance(weir_winop_t *op, int64_t wm_ms);
 
 /* Writes every window that changed since it was last written to RocksDB
@@ -61,14 +84,22 @@ int weir_winop_result_header(const weir_job_t *job, const char **names, int cap)
 
 int64_t weir_winop_watermark(const weir_winop_t *op);
 uint64_t weir_winop_rows_in(const weir_winop_t *op);
-uint64_t weir_winop_rows_out(const weir_winop_t *op);  /* result rows written */
-uint64_t weir_winop_late(const weir_winop_t *op);      /* late rows (written or dropped) */
+uint64_t weir_winop_rows_out(const weir_winop_t *op); /* result rows written */
+uint64_t weir_winop_late(const weir_winop_t *op);     /* late rows (written or dropped) */
 
 /* Session windows that were emitted and later merged into a bigger session
  * (possible only with allowed_lateness > 0). Their rows stay in the
  * output: a consumer that keeps the last row per window also keeps these
  * stale ones; the oracle lists only the merged session. */
 uint64_t weir_winop_superseded(const weir_winop_t *op);
+
+/* Optional (off by default): writes every superseded session window (see
+ * above) to `retract` when it is superseded, as one row of its key
+ * columns, window_start and window_end (the first n_keys + 2 columns of
+ * weir_winop_result_header). Keeping the last result row per window and
+ * removing the windows listed there gives exactly the oracle's final
+ * results. retract is borrowed and must outlive op; NULL turns it off. */
+void weir_winop_set_retract_sink(weir_winop_t *op, weir_csvsink_t *retract);
 
 /* Counts the keys the operator holds in RocksDB (windows and session
  * index entries) into *out, by a full scan of its column family: for

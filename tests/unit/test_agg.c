@@ -26,10 +26,20 @@ static weir_job_t s_job(void)
         weir_agg_fn_t fn;
         int col;
     } aggs[] = {
-        {WEIR_AGG_COUNT, -1}, {WEIR_AGG_COUNT, C_F}, {WEIR_AGG_SUM, C_F}, {WEIR_AGG_AVG, C_F},
-        {WEIR_AGG_MIN, C_F}, {WEIR_AGG_MAX, C_F}, {WEIR_AGG_SUM, C_I}, {WEIR_AGG_AVG, C_I},
-        {WEIR_AGG_MIN, C_I}, {WEIR_AGG_MAX, C_I}, {WEIR_AGG_COUNT_DISTINCT, C_S},
-        {WEIR_AGG_COUNT_DISTINCT, C_F}, {WEIR_AGG_COUNT_DISTINCT, C_I}, {WEIR_AGG_MIN, C_T},
+        {WEIR_AGG_COUNT, -1},
+        {WEIR_AGG_COUNT, C_F},
+        {WEIR_AGG_SUM, C_F},
+        {WEIR_AGG_AVG, C_F},
+        {WEIR_AGG_MIN, C_F},
+        {WEIR_AGG_MAX, C_F},
+        {WEIR_AGG_SUM, C_I},
+        {WEIR_AGG_AVG, C_I},
+        {WEIR_AGG_MIN, C_I},
+        {WEIR_AGG_MAX, C_I},
+        {WEIR_AGG_COUNT_DISTINCT, C_S},
+        {WEIR_AGG_COUNT_DISTINCT, C_F},
+        {WEIR_AGG_COUNT_DISTINCT, C_I},
+        {WEIR_AGG_MIN, C_T},
     };
     j.n_aggs = (int)(sizeof aggs / sizeof aggs[0]);
     for (int i = 0; i < j.n_aggs; i++) {
@@ -75,8 +85,8 @@ static const char *s_text(const weir_aggs_t *a, const void *acc)
         int is_null;
         size_t n = weir_agg_format(a, acc, i, buf, &is_null);
         CU_ASSERT_EQUAL(n, strlen(buf));
-        at += (size_t)snprintf(out + at, sizeof out - at, "%s%s", i ? "|" : "",
-                               is_null ? "-" : buf);
+        at +=
+            (size_t)snprintf(out + at, sizeof out - at, "%s%s", i ? "|" : "", is_null ? "-" : buf);
     }
     return out;
 }
@@ -116,8 +126,9 @@ static void values_print_as_the_oracle_prints_them(void)
     for (uint32_t r = 0; r < b->n_rows; r++)
         weir_agg_add(&a, acc, b, r);
     /* Python: sum 17.5, 17.5/3 = 5.833333333333333, -1/3 = -0.3333333333333333 */
-    CU_ASSERT_STRING_EQUAL(s_text(&a, acc),
-                           "4|3|17.5|5.833333333333333|0.5|9.0|-1|-0.3333333333333333|-7|3|3|3|2|993");
+    CU_ASSERT_STRING_EQUAL(
+        s_text(&a, acc),
+        "4|3|17.5|5.833333333333333|0.5|9.0|-1|-0.3333333333333333|-7|3|3|3|2|993");
     weir_agg_free(&a, acc);
     weir_batch_clear(b);
     s_row(b, 0, 8.0, 0, INT64_MAX, "x");
@@ -269,7 +280,8 @@ void test_agg_register(void)
     CU_pSuite s = CU_add_suite("agg", NULL, NULL);
     CU_add_test(s, "aggregates skip NULLs and are NULL without values",
                 aggregates_skip_nulls_and_are_null_without_values);
-    CU_add_test(s, "values print as the oracle prints them", values_print_as_the_oracle_prints_them);
+    CU_add_test(s, "values print as the oracle prints them",
+                values_print_as_the_oracle_prints_them);
     CU_add_test(s, "distinct counts are exact", distinct_counts_are_exact);
     CU_add_test(s, "merged accumulators equal one over all rows",
                 merged_accumulators_equal_one_over_all_rows);

@@ -25,7 +25,10 @@ static int s_setup(void)
     return mkdtemp(s_dir) ? 0 : -1;
 }
 
-static int s_teardown(void) { return nftw(s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS); }
+static int s_teardown(void)
+{
+    return nftw(s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* Reads a whole file into a static buffer; NULL when it does not exist. */
 static const char *s_slurp(const char *path)
@@ -40,7 +43,10 @@ static const char *s_slurp(const char *path)
     return buf;
 }
 
-static int s_exists(const char *path) { return access(path, F_OK) == 0; }
+static int s_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
 
 static void nothing_is_visible_under_the_final_name_before_close(void)
 {
@@ -129,12 +135,24 @@ static void doubles_read_back_exactly_in_python_repr_layout(void)
         double v;
         const char *text;
     } cases[] = {
-        {12.5, "12.5"}, {0.1, "0.1"}, {1e-05, "1e-05"}, {0.0001, "0.0001"},
-        {100.0, "100.0"}, {17.0, "17.0"}, {-3.25, "-3.25"}, {1e16, "1e+16"},
-        {1234567890123456.0, "1234567890123456.0"}, {1.5e-07, "1.5e-07"},
-        {0.30000000000000004, "0.30000000000000004"}, {1.0 / 3, "0.3333333333333333"},
-        {5e-324, "5e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
-        {-0.0, "-0.0"}, {0.0, "0.0"}, {12.35, "12.35"}, {2.5e22, "2.5e+22"},
+        {12.5, "12.5"},
+        {0.1, "0.1"},
+        {1e-05, "1e-05"},
+        {0.0001, "0.0001"},
+        {100.0, "100.0"},
+        {17.0, "17.0"},
+        {-3.25, "-3.25"},
+        {1e16, "1e+16"},
+        {1234567890123456.0, "1234567890123456.0"},
+        {1.5e-07, "1.5e-07"},
+        {0.30000000000000004, "0.30000000000000004"},
+        {1.0 / 3, "0.3333333333333333"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {-0.0, "-0.0"},
+        {0.0, "0.0"},
+        {12.35, "12.35"},
+        {2.5e22, "2.5e+22"},
         {123456.789, "123456.789"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

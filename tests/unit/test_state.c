@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "err.h"
 #include "state.h"
+#include "testrand.h"
 #include "timeu.h"
 
 static char s_dir[64];
@@ -75,30 +75,35 @@ static int s_cmp_bytes(const void *pa, const void *pb)
     return a->enc_len < b->enc_len ? -1 : a->enc_len > b->enc_len;
 }
 
-static void encoded_keys_sort_like_their_fields(void)
+static const int64_t s_ts[] = {INT64_MIN, INT64_MIN + 1, -3600000,      -1,       0,
+                               1,         3600000,       INT64_MAX - 1, INT64_MAX};
+
+/* Encodes random keys, sorts them by bytes and by fields, and returns how
+ * many positions differ. */
+static int s_key_order_run(uint64_t seed)
 {
-    static const int64_t ts[] = {INT64_MIN, INT64_MIN + 1, -3600000, -1, 0, 1, 3600000,
-                                 INT64_MAX - 1, INT64_MAX};
-    const char *env = getenv("WEIR_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    srand((unsigned)seed);
+    testrand_t r;
+    testrand_seed(&r, seed);
     enum { N = 4000 };
     static s_tuple_t a[N], b[N];
     for (int i = 0; i < N; i++) {
         s_tuple_t *t = &a[i];
-        t->kg = (uint32_t)(rand() % 3) * 255 + (uint32_t)(rand() % 2);
-        t->end = rand() % 2 ? ts[rand() % 9] : (int64_t)rand() - RAND_MAX / 2;
-        t->start = rand() % 2 ? ts[rand() % 9] : (int64_t)rand() - RAND_MAX / 2;
-        t->key_len = (size_t)(rand() % 7);
+        t->kg = testrand_below(&r, 3) * 255 + testrand_below(&r, 2);
+        t->end = testrand_below(&r, 2) ? s_ts[testrand_below(&r, 9)]
+                                       : (int64_t)testrand_below(&r, 2000000) - 1000000;
+        t->start = testrand_below(&r, 2) ? s_ts[testrand_below(&r, 9)]
+                                         : (int64_t)testrand_below(&r, 2000000) - 1000000;
+        t->key_len = testrand_below(&r, 7);
         for (size_t k = 0; k < t->key_len; k++)
-            t->key[k] = (uint8_t)(rand() % 3 ? rand() : 0xFF);
+            t->key[k] = (uint8_t)(testrand_below(&r, 3) ? testrand_next(&r) : 0xFF);
         t->enc_len = weir_state_key_encode(t->enc, t->kg, t->end, t->start, t->key, t->key_len);
         CU_ASSERT_EQUAL(t->enc_len, WEIR_STATE_KEY_HDR + t->key_len);
         uint32_t kg;
         int64_t end, start;
         const uint8_t *key;
         size_t klen;
-        CU_ASSERT_EQUAL(weir_state_key_decode(t->enc, t->enc_len, &kg, &end, &start, &key, &klen), 0);
+        CU_ASSERT_EQUAL(weir_state_key_decode(t->enc, t->enc_len, &kg, &end, &start, &key, &klen),
+                        0);
         CU_ASSERT(kg == t->kg && end == t->end && start == t->start && klen == t->key_len);
         CU_ASSERT(memcmp(key, t->key, klen) == 0);
     }
@@ -108,9 +113,17 @@ static void encoded_keys_sort_like_their_fields(void)
     int bad = 0;
     for (int i = 0; i < N; i++)
         bad += s_cmp_tuple(&a[i], &b[i]) != 0;
-    CU_ASSERT_EQUAL(bad, 0);
     if (bad)
-        fprintf(stderr, "\nkey order differs: seed %" PRIu64 "\n", seed);
+        fprintf(stderr, "\nkey order differs: WEIR_TEST_SEED=%" PRIu64 "\n", seed);
+    return bad;
+}
+
+static void encoded_keys_sort_like_their_fields(void)
+{
+    int bad = 0;
+    for (int i = 0; i < testrand_n_seeds(3); i++)
+        bad += s_key_order_run(testrand_seed_at(i));
+    CU_ASSERT_EQUAL(bad, 0);
     uint8_t x[8];
     weir_state_put_ts(x, -1);
     CU_ASSERT(x[0] == 0x7F && x[7] == 0xFF);
@@ -136,8 +149,8 @@ static void values_round_trip_through_write_batches(void)
     for (int i = 0; i < 1000; i++) {
         char v[32];
         int n = snprintf(v, sizeof v, "value %d", i);
-        size_t kl = weir_state_key_encode(k, (uint32_t)(i % 7), -i * 1000, -i * 1000 - 3600000,
-                                          "key", 3);
+        int64_t end = (int64_t)-i * 1000;
+        size_t kl = weir_state_key_encode(k, (uint32_t)(i % 7), end, end - 3600000, "key", 3);
         weir_state_wb_put(wb, cf, k, kl, v, (size_t)n);
     }
     CU_ASSERT_EQUAL(weir_state_wb_count(wb), 1000);
@@ -203,7 +216,8 @@ static void range_scans_stay_in_one_key_group_in_end_order(void)
         for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++)
             for (int key = 0; key < 2; key++) {
                 uint8_t kb = (uint8_t)(key ? 0xFF : 0x00);
-                size_t kl = weir_state_key_encode(k, kg, ends[i], weir_sat_sub(ends[i], 1000), &kb, 1);
+                size_t kl =
+                    weir_state_key_encode(k, kg, ends[i], weir_sat_sub(ends[i], 1000), &kb, 1);
                 weir_state_wb_put(wb, cf, k, kl, "v", 1);
             }
     CU_ASSERT_EQUAL(weir_state_wb_commit(st, wb), 0);

@@ -5,21 +5,21 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "testrand.h"
 #include "window.h"
 
 static weir_window_t s_tumbling(int64_t size, int64_t offset)
 {
-    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = size, .slide_ms = size,
-                       .offset_ms = offset};
+    weir_window_t w = {
+        .type = WEIR_WINDOW_TUMBLING, .size_ms = size, .slide_ms = size, .offset_ms = offset};
     return w;
 }
 
 static weir_window_t s_sliding(int64_t size, int64_t slide, int64_t offset)
 {
-    weir_window_t w = {.type = WEIR_WINDOW_SLIDING, .size_ms = size, .slide_ms = slide,
-                       .offset_ms = offset};
+    weir_window_t w = {
+        .type = WEIR_WINDOW_SLIDING, .size_ms = size, .slide_ms = slide, .offset_ms = offset};
     return w;
 }
 
@@ -124,13 +124,10 @@ static void sessions_merge_when_they_overlap_or_touch(void)
     CU_ASSERT_EQUAL(weir_window_max_per_row(&w), 1);
 }
 
-static uint64_t s_rng;
+static testrand_t s_r;
 static uint64_t s_next(void)
 {
-    uint64_t z = (s_rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return testrand_next(&s_r);
 }
 
 static int64_t s_pick(void)
@@ -150,41 +147,45 @@ static int64_t s_clamp(__int128 v)
 
 static void random_timestamps_land_only_in_windows_that_hold_them(void)
 {
-    const char *env = getenv("WEIR_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    s_rng = seed;
     int bad = 0;
-    for (int i = 0; i < 200000 && bad < 5; i++) {
-        int64_t slide = 1 + (int64_t)(s_next() % (s_next() % 2 ? 50 : 5000000));
-        int64_t size = s_next() % 3 == 0 ? slide : 1 + (int64_t)(s_next() % (uint64_t)(slide * 5));
-        weir_window_t w = s_sliding(size, slide, s_pick());
-        if (s_next() % 5 == 0) {
-            w = s_tumbling(1 + (int64_t)(s_next() % 10000000), s_pick());
-            slide = size = w.size_ms;
-        }
-        int64_t ts = s_pick();
-        /* exact reference in 128 bits: the oracle's loop */
-        __int128 last = (__int128)ts - ((((__int128)ts - w.offset_ms) % slide + slide) % slide);
-        weir_span_t got[8];
-        size_t n = weir_window_assign(&w, ts, got, 8);
-        size_t k = 0;
-        for (__int128 st = last; st > (__int128)ts - size && k < 8; st -= slide, k++) {
-            if (k >= n || got[k].start_ms != s_clamp(st) || got[k].end_ms != s_clamp(st + size))
+    for (int si = 0; si < testrand_n_seeds(8) && !bad; si++) {
+        uint64_t seed = testrand_seed_at(si);
+        testrand_seed(&s_r, seed);
+        for (int i = 0; i < 25000 && bad < 5; i++) {
+            int64_t slide = 1 + (int64_t)(s_next() % (s_next() % 2 ? 50 : 5000000));
+            int64_t size =
+                s_next() % 3 == 0 ? slide : 1 + (int64_t)(s_next() % (uint64_t)(slide * 5));
+            weir_window_t w = s_sliding(size, slide, s_pick());
+            if (s_next() % 5 == 0) {
+                w = s_tumbling(1 + (int64_t)(s_next() % 10000000), s_pick());
+                slide = size = w.size_ms;
+            }
+            int64_t ts = s_pick();
+            /* exact reference in 128 bits: the oracle's loop */
+            __int128 last = (__int128)ts - ((((__int128)ts - w.offset_ms) % slide + slide) % slide);
+            weir_span_t got[8];
+            size_t n = weir_window_assign(&w, ts, got, 8);
+            size_t k = 0;
+            for (__int128 st = last; st > (__int128)ts - size && k < 8; st -= slide, k++) {
+                if (k >= n || got[k].start_ms != s_clamp(st) || got[k].end_ms != s_clamp(st + size))
+                    bad++;
+            }
+            if (n > 8 ? k != 8 : k != n)
                 bad++;
-        }
-        if (n > 8 ? k != 8 : k != n)
-            bad++;
-        for (size_t j = 0; j < n && j < 8; j++) {
-            if (got[j].start_ms > ts)
+            for (size_t j = 0; j < n && j < 8; j++) {
+                if (got[j].start_ms > ts)
+                    bad++;
+                if (got[j].end_ms <= ts && got[j].end_ms != INT64_MAX)
+                    bad++;
+            }
+            if (n > weir_window_max_per_row(&w))
                 bad++;
-            if (got[j].end_ms <= ts && got[j].end_ms != INT64_MAX)
-                bad++;
+            if (bad)
+                fprintf(stderr,
+                        "\nwindow mismatch: WEIR_TEST_SEED=%" PRIu64 " size %" PRId64
+                        " slide %" PRId64 " offset %" PRId64 " ts %" PRId64 "\n",
+                        seed, w.size_ms, slide, w.offset_ms, ts);
         }
-        if (n > weir_window_max_per_row(&w))
-            bad++;
-        if (bad)
-            fprintf(stderr, "\nwindow mismatch: seed %" PRIu64 " size %" PRId64 " slide %" PRId64
-                    " offset %" PRId64 " ts %" PRId64 "\n", seed, w.size_ms, slide, w.offset_ms, ts);
     }
     CU_ASSERT_EQUAL(bad, 0);
 }

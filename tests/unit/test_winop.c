@@ -8,8 +8,8 @@
  *
  * The oracle is modelled here in C, as literally as the Python: every
  * window keeps the list of its rows, aggregates are computed from the list
- * at the end. Randomized tests print their seed on failure; set WEIR_SEED
- * to replay one. */
+ * at the end. Randomized tests run a fixed list of seeds and print the
+ * seed of a failing run; WEIR_TEST_SEED=<seed> replays it (testrand.h). */
 #include <CUnit/CUnit.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "csvsink.h"
 #include "err.h"
 #include "keygroup.h"
 #include "state.h"
+#include "testrand.h"
 #include "timeu.h"
 #include "window.h"
 #include "winop.h"
@@ -79,8 +79,7 @@ static void s_job(weir_job_t *j, int key_cfg, weir_window_t w, int64_t lateness,
     j->source.n_fields = N_COLS;
     static const char *names[N_COLS] = {"ts", "k", "s", "v", "n"};
     static const weir_type_t types[N_COLS] = {WEIR_TYPE_TIMESTAMP, WEIR_TYPE_INT64,
-                                              WEIR_TYPE_STRING, WEIR_TYPE_DOUBLE,
-                                              WEIR_TYPE_INT64};
+                                              WEIR_TYPE_STRING, WEIR_TYPE_DOUBLE, WEIR_TYPE_INT64};
     for (int i = 0; i < N_COLS; i++) {
         snprintf(j->source.fields[i].name, WEIR_NAME_MAX, "%s", names[i]);
         j->source.fields[i].type = types[i];
@@ -97,11 +96,11 @@ static void s_job(weir_job_t *j, int key_cfg, weir_window_t w, int64_t lateness,
         int col;
         const char *as;
     } aggs[N_AGGS] = {
-        {WEIR_AGG_COUNT, -1, "count"},          {WEIR_AGG_COUNT, C_V, "count_v"},
-        {WEIR_AGG_SUM, C_V, "sum_v"},           {WEIR_AGG_AVG, C_V, "avg_v"},
-        {WEIR_AGG_MIN, C_N, "min_n"},           {WEIR_AGG_MAX, C_N, "max_n"},
-        {WEIR_AGG_SUM, C_N, "sum_n"},           {WEIR_AGG_COUNT_DISTINCT, C_S, "distinct_s"},
-        {WEIR_AGG_MAX, C_V, "max_v"},           {WEIR_AGG_MIN, C_V, "min_v"},
+        {WEIR_AGG_COUNT, -1, "count"}, {WEIR_AGG_COUNT, C_V, "count_v"},
+        {WEIR_AGG_SUM, C_V, "sum_v"},  {WEIR_AGG_AVG, C_V, "avg_v"},
+        {WEIR_AGG_MIN, C_N, "min_n"},  {WEIR_AGG_MAX, C_N, "max_n"},
+        {WEIR_AGG_SUM, C_N, "sum_n"},  {WEIR_AGG_COUNT_DISTINCT, C_S, "distinct_s"},
+        {WEIR_AGG_MAX, C_V, "max_v"},  {WEIR_AGG_MIN, C_V, "min_v"},
         {WEIR_AGG_AVG, C_N, "avg_n"},
     };
     j->n_aggs = N_AGGS;
@@ -261,7 +260,8 @@ static void s_model_row(model_t *m, int i, int64_t wm)
         int touching[16], nt = 0;
         for (int j = 0; j < m->n_wins && nt < 16; j++) {
             mwin_t *w = &m->wins[j];
-            if (!s_same_key(m, &m->rows[w->key_row], r) || !(w->start <= ts + m->w.gap_ms && w->end >= ts))
+            if (!s_same_key(m, &m->rows[w->key_row], r) ||
+                !(w->start <= ts + m->w.gap_ms && w->end >= ts))
                 continue;
             start = w->start < start ? w->start : start;
             end = w->end > end ? w->end : end;
@@ -330,7 +330,10 @@ typedef struct {
     int seen;
 } expect_t;
 
-static int s_n_keys(int key_cfg) { return key_cfg == 0 ? 0 : key_cfg == 2 ? 2 : 1; }
+static int s_n_keys(int key_cfg)
+{
+    return key_cfg == 0 ? 0 : key_cfg == 2 ? 2 : 1;
+}
 
 static void s_expect_of(const model_t *m, const mwin_t *w, expect_t *e)
 {
@@ -427,22 +430,22 @@ typedef struct {
     int64_t delay, lateness;
     int n_rows;
     int n_keys_distinct;
-    int batch_rows;   /* rows per batch (1 = the oracle's model exactly) */
-    uint32_t table;   /* table capacity, 0 = default */
-    int late_file;    /* late rows to a sink (else counted only) */
-    int flush_every;  /* call weir_winop_flush every this many batches, 0 = never */
+    int batch_rows;  /* rows per batch (1 = the oracle's model exactly) */
+    uint32_t table;  /* table capacity, 0 = default */
+    int late_file;   /* late rows to a sink (else counted only) */
+    int flush_every; /* call weir_winop_flush every this many batches, 0 = never */
     int64_t base_ms, step_ms, jitter_ms; /* row i has ts base + i * step - [0, jitter] */
 } run_cfg_t;
 
-static uint64_t s_rng;
+static testrand_t s_r;
 static uint64_t s_next(void)
 {
-    uint64_t z = (s_rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return testrand_next(&s_r);
 }
-static int64_t s_uniform(int64_t lo, int64_t hi) { return lo + (int64_t)(s_next() % (uint64_t)(hi - lo + 1)); }
+static int64_t s_uniform(int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)(s_next() % (uint64_t)(hi - lo + 1));
+}
 
 static void s_gen_rows(row_t *rows, const run_cfg_t *c)
 {
@@ -456,7 +459,8 @@ static void s_gen_rows(row_t *rows, const run_cfg_t *c)
         r->k_null = key == 0 && s_next() % 3 == 0;
         r->k = key * 7 - 20;
         r->s_null = s_next() % 9 == 0;
-        snprintf(r->s, sizeof r->s, s_next() % 5 ? "s%d" : "s,\"%d\"", key % 3 + (int)(s_next() % 2));
+        snprintf(r->s, sizeof r->s, s_next() % 5 ? "s%d" : "s,\"%d\"",
+                 key % 3 + (int)(s_next() % 2));
         r->v_null = s_next() % 6 == 0;
         r->v = (double)s_uniform(-5000, 5000) / 8.0;
         r->n_null = s_next() % 7 == 0;
@@ -473,8 +477,8 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     s_job(&job, c->key_cfg, c->w, c->lateness, 16);
 
     /* the model: W moves after every batch */
-    model_t m = {.rows = rows, .key_cfg = c->key_cfg, .w = c->w, .delay = c->delay,
-                 .lateness = c->lateness};
+    model_t m = {
+        .rows = rows, .key_cfg = c->key_cfg, .w = c->w, .delay = c->delay, .lateness = c->lateness};
     m.late = calloc((size_t)c->n_rows, sizeof *m.late);
     int64_t wm = INT64_MIN, max_ts = INT64_MIN;
     for (int i = 0; i < c->n_rows; i++) {
@@ -495,14 +499,18 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     const char *late_hdr[N_COLS];
     for (int i = 0; i < N_COLS; i++)
         late_hdr[i] = job.source.fields[i].name;
-    weir_csvsink_t *out = NULL, *late = NULL;
+    weir_csvsink_t *out = NULL, *late = NULL, *retract = NULL;
     weir_winop_t *op = NULL;
+    char retract_name[32];
+    snprintf(retract_name, sizeof retract_name, "retract-%d.csv", run);
     CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, name, hdr, n_hdr, &out), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, retract_name, hdr, job.n_keys + 2, &retract), 0);
     if (c->late_file)
         CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, late_name, late_hdr, N_COLS, &late), 0);
     CU_ASSERT_EQUAL_FATAL(weir_winop_open(&job, s_st, cf, 0, 15, out, late, &op), 0);
     if (c->table)
         CU_ASSERT_EQUAL_FATAL(weir_winop_set_table_capacity(op, c->table), 0);
+    weir_winop_set_retract_sink(op, retract);
     weir_batch_t *b = weir_batch_new_for_job(&job, (uint32_t)c->batch_rows);
     int64_t owm = INT64_MIN, omax = INT64_MIN;
     uint32_t peak = 0;
@@ -539,6 +547,7 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     CU_ASSERT_EQUAL(weir_csvsink_close(&out), 0);
     if (late)
         CU_ASSERT_EQUAL(weir_csvsink_close(&late), 0);
+    CU_ASSERT_EQUAL(weir_csvsink_close(&retract), 0);
 
     /* expected: the oracle's final windows, plus the stale sessions */
     int n_exp = m.n_wins + m.n_stale;
@@ -597,6 +606,29 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
         }
     }
 
+    /* retractions: exactly the stale sessions (with one row per batch) */
+    snprintf(path, sizeof path, "%s/%s", s_dir, retract_name);
+    f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    s_read_csv(f, &r);
+    int n_retract = 0;
+    while (s_read_csv(f, &r)) {
+        n_retract++;
+        int hit = 0;
+        for (int i = m.n_wins; i < n_exp && !hit; i++) {
+            int same = !exp[i].seen;
+            for (int k = 0; k < nk + 2 && same; k++)
+                same = strcmp(exp[i].f[k], r.f[k]) == 0;
+            if (same)
+                exp[i].seen = hit = 1;
+        }
+        bad += c->batch_rows == 1 && !hit;
+    }
+    fclose(f);
+    bad += (uint64_t)n_retract != superseded;
+    if (c->batch_rows == 1)
+        bad += n_retract != m.n_stale;
+
     /* late rows, in order, every column */
     if (c->late_file) {
         snprintf(path, sizeof path, "%s/%s", s_dir, late_name);
@@ -629,28 +661,23 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
         bad += n != m.n_late;
     }
     if (getenv("WEIR_TEST_VERBOSE"))
-        fprintf(stderr, "\nrun: window %d keys %d lateness %" PRId64 " batch %d table %u: %d windows, "
+        fprintf(stderr,
+                "\nrun: window %d keys %d lateness %" PRId64 " batch %d table %u: %d windows, "
                 "%d stale, %d late, %" PRIu64 " rows out, peak %u",
                 c->w.type, c->key_cfg, c->lateness, c->batch_rows, c->table, m.n_wins, m.n_stale,
                 m.n_late, rows_out, peak);
     if (bad)
-        fprintf(stderr, "\nwinop run failed: seed %" PRIu64 " window %d size %" PRId64
+        fprintf(stderr,
+                "\nwinop run failed: WEIR_TEST_SEED=%" PRIu64 " window %d size %" PRId64
                 " slide %" PRId64 " gap %" PRId64 " offset %" PRId64 " delay %" PRId64
                 " lateness %" PRId64 " keys %d batch %d table %u (%d windows, %d stale, %d late)\n",
-                seed, c->w.type, c->w.size_ms, c->w.slide_ms, c->w.gap_ms, c->w.offset_ms,
-                c->delay, c->lateness, c->key_cfg, c->batch_rows, c->table, m.n_wins, m.n_stale,
-                m.n_late);
+                seed, c->w.type, c->w.size_ms, c->w.slide_ms, c->w.gap_ms, c->w.offset_ms, c->delay,
+                c->lateness, c->key_cfg, c->batch_rows, c->table, m.n_wins, m.n_stale, m.n_late);
     free(exp);
     free(last);
     s_model_free(&m);
     free(rows);
     return bad;
-}
-
-static uint64_t s_seed(void)
-{
-    const char *env = getenv("WEIR_SEED");
-    return env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
 }
 
 static run_cfg_t s_random_cfg(int type, int per_row)
@@ -697,14 +724,15 @@ static void s_fit_sessions(run_cfg_t *c)
         c->lateness = s_uniform(c->w.gap_ms, c->w.gap_ms * 4 + c->jitter_ms);
 }
 
+/* Runs `runs` randomized configurations (one per seed) of one window type.
+ * Each test mixes its own constant into the seed, so the tests draw
+ * different configurations from the same seed list. */
 static void s_random_runs(int type, int per_row, int runs, int small_table)
 {
-    uint64_t seed = s_seed();
-    s_rng = seed;
     int failed = 0;
-    for (int i = 0; i < runs && failed < 2; i++) {
-        uint64_t run_seed = s_next();
-        s_rng = run_seed;
+    for (int i = 0; i < testrand_n_seeds(runs) && failed < 2; i++) {
+        uint64_t seed = testrand_seed_at(i);
+        testrand_seed(&s_r, seed ^ (uint64_t)(type * 4 + per_row * 2 + small_table) << 56);
         run_cfg_t c = s_random_cfg(type, per_row);
         if (small_table) {
             c.n_keys_distinct = (int)s_uniform(100, 400);
@@ -714,10 +742,8 @@ static void s_random_runs(int type, int per_row, int runs, int small_table)
             c.table = (uint32_t)s_uniform(lo > 16 ? lo : 16, 64);
         }
         s_fit_sessions(&c);
-        failed += s_run(&c, run_seed) != 0;
+        failed += s_run(&c, seed) != 0;
     }
-    if (failed)
-        fprintf(stderr, "\n(seed of the test: %" PRIu64 ")\n", seed);
     CU_ASSERT_EQUAL(failed, 0);
 }
 
@@ -790,7 +816,8 @@ static void s_fixture(fixture_t *x, weir_window_t w, int64_t lateness, int key_c
     const char *late_hdr[N_COLS] = {"ts", "k", "s", "v", "n"};
     CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, x->out_name, hdr, n, &x->out), 0);
     if (late_file)
-        CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, x->late_name, late_hdr, N_COLS, &x->late), 0);
+        CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, x->late_name, late_hdr, N_COLS, &x->late),
+                              0);
     CU_ASSERT_EQUAL_FATAL(weir_winop_open(&x->job, s_st, cf, 0, 15, x->out, x->late, &x->op), 0);
     x->b = weir_batch_new_for_job(&x->job, 16);
 }
@@ -930,6 +957,80 @@ static void rows_of_other_key_groups_are_refused(void)
     CU_ASSERT_EQUAL(weir_winop_open(&job, s_st, "refused", 0, 7, out, NULL, &op), WEIR_ERANGE);
 }
 
+static void typed_keys_hash_like_key_encode_and_print_as_values(void)
+{
+    weir_job_t job;
+    memset(&job, 0, sizeof job);
+    job.max_key_groups = 16;
+    job.source.n_fields = 4;
+    static const char *names[4] = {"ts", "d", "flag", "t"};
+    static const weir_type_t types[4] = {WEIR_TYPE_TIMESTAMP, WEIR_TYPE_DOUBLE, WEIR_TYPE_BOOL,
+                                         WEIR_TYPE_TIMESTAMP};
+    for (int i = 0; i < 4; i++) {
+        snprintf(job.source.fields[i].name, WEIR_NAME_MAX, "%s", names[i]);
+        job.source.fields[i].type = types[i];
+    }
+    job.n_keys = 3;
+    job.key_cols[0] = 1;
+    job.key_cols[1] = 2;
+    job.key_cols[2] = 3;
+    job.window = (weir_window_t){.type = WEIR_WINDOW_TUMBLING, .size_ms = 1000, .slide_ms = 1000};
+    job.n_aggs = 1;
+    job.aggs[0] = (weir_agg_t){WEIR_AGG_COUNT, -1, "n"};
+    const char *hdr[8];
+    int n = weir_winop_result_header(&job, hdr, 8);
+    weir_csvsink_t *out = NULL;
+    weir_winop_t *op = NULL;
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, "typed.csv", hdr, n, &out), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_winop_open(&job, s_st, "typed", 0, 7, out, NULL, &op), 0);
+    weir_batch_t *b = weir_batch_new_for_job(&job, 256);
+    uint64_t inside = 0;
+    for (int i = 0; i < 256; i++) {
+        weir_batch_put_i64(b, 0, 500);
+        if (i % 17 == 0)
+            weir_batch_put_null(b, 1);
+        else
+            weir_batch_put_f64(b, 1, i % 5 == 0 ? -0.0 : (i % 13) * -0.25);
+        if (i % 11 == 0)
+            weir_batch_put_null(b, 2);
+        else
+            weir_batch_put_i64(b, 2, i % 2);
+        weir_batch_put_i64(b, 3, (int64_t)(i % 7) - 3);
+        weir_batch_commit_row(b, 500);
+        inside += weir_keygroup_of_row(&job, b, b->n_rows - 1) <= 7;
+    }
+    CU_ASSERT(inside > 0 && inside < 256);
+    weir_winop_process(op, b);
+    CU_ASSERT_EQUAL(weir_winop_rows_in(op), inside); /* same key groups as keygroup.c */
+    CU_ASSERT_EQUAL(weir_winop_advance(op, WEIR_TS_MAX), 0);
+    weir_winop_destroy(&op);
+    weir_batch_destroy(&b);
+    CU_ASSERT_EQUAL(weir_csvsink_close(&out), 0);
+    /* every printed key reads back as a key of some input row */
+    char path[160];
+    snprintf(path, sizeof path, "%s/typed.csv", s_dir);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    csv_row_t r;
+    s_read_csv(f, &r);
+    CU_ASSERT_STRING_EQUAL(r.f[0], "d");
+    int rows = 0, bad = 0, neg_zero = 0, nulls = 0;
+    while (s_read_csv(f, &r)) {
+        rows++;
+        neg_zero += strcmp(r.f[0], "-0.0") == 0;
+        nulls += r.f[0][0] == '\0' || r.f[1][0] == '\0';
+        bad += r.f[1][0] && strcmp(r.f[1], "true") != 0 && strcmp(r.f[1], "false") != 0;
+        long t = strtol(r.f[2], NULL, 10);
+        bad += t < -3 || t > 3;
+        bad += strcmp(r.f[3], "0") != 0 || strcmp(r.f[4], "1000") != 0;
+    }
+    fclose(f);
+    CU_ASSERT(rows > 0);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(neg_zero, 0); /* -0.0 is the key 0.0 */
+    CU_ASSERT(nulls > 0);
+}
+
 void test_winop_register(void)
 {
     CU_pSuite s = CU_add_suite("winop", s_setup, s_teardown);
@@ -940,6 +1041,8 @@ void test_winop_register(void)
     CU_add_test(s, "sessions of one key merge when they touch",
                 sessions_of_one_key_merge_when_they_touch);
     CU_add_test(s, "rows of other key groups are refused", rows_of_other_key_groups_are_refused);
+    CU_add_test(s, "typed keys hash like key_encode and print as values",
+                typed_keys_hash_like_key_encode_and_print_as_values);
     CU_add_test(s, "tumbling windows match the oracle row by row",
                 tumbling_windows_match_the_oracle_row_by_row);
     CU_add_test(s, "sliding windows with offsets match the oracle row by row",
