@@ -29,6 +29,7 @@
 #include "credit.h"
 #include "csvsink.h"
 #include "csvsrc.h"
+#include "gensrc.h"
 #include "err.h"
 #include "keygroup.h"
 #include "timeu.h"
@@ -138,8 +139,9 @@ static void s_meter_add(s_task_t *t, s_meter_t *m, int64_t busy_ns, int64_t bp_n
         m->window_start = now;
     int64_t span = now - m->window_start;
     if (span >= 1000000000LL) {
-        atomic_store(&t->st.busy_pm, (uint32_t)(m->busy * 1000 / span));
-        atomic_store(&t->st.bp_pm, (uint32_t)(m->bp * 1000 / span));
+        int64_t busy = m->busy * 1000 / span, bp = m->bp * 1000 / span;
+        atomic_store(&t->st.busy_pm, (uint32_t)(busy > 1000 ? 1000 : busy));
+        atomic_store(&t->st.bp_pm, (uint32_t)(bp > 1000 ? 1000 : bp));
         m->window_start = now;
         m->busy = m->bp = 0;
     }
@@ -442,12 +444,23 @@ static void *s_source_main(void *arg)
     s_src_t x = {.t = t, .df = df};
     char err[512] = "";
     weir_csvsrc_t *src = NULL;
+    weir_gensrc_t *gen = NULL;
+    const bool generated = job->source.type == WEIR_SOURCE_GENERATOR;
     weir_batch_t *parse = NULL;
     s_meter_t meter = {0};
     int rc = s_src_setup(&x, err, sizeof err);
     if (rc)
         goto fail;
-    rc = weir_csvsrc_open(job, (int)t->spec.plan.split, job->source.splits, &src, err, sizeof err);
+    rc = generated ? weir_gensrc_open(job, (int)t->spec.plan.split, job->source.splits, &gen, err,
+                                      sizeof err)
+                   : weir_csvsrc_open(job, (int)t->spec.plan.split, job->source.splits, &src, err,
+                                      sizeof err);
+    if (rc && generated) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "generator source: %s", err);
+        snprintf(err, sizeof err, "%s", msg);
+        goto fail;
+    }
     if (rc) {
         if (!err[0])
             snprintf(err, sizeof err, "%s", weir_strerror(rc));
@@ -456,7 +469,8 @@ static void *s_source_main(void *arg)
         snprintf(err, sizeof err, "%s", msg);
         goto fail;
     }
-    atomic_store(&t->st.bytes_total, weir_csvsrc_bytes_total(src));
+    if (src)
+        atomic_store(&t->st.bytes_total, weir_csvsrc_bytes_total(src));
     parse = weir_batch_new_for_job(job, (uint32_t)job->batch.max_rows);
     if (!parse) {
         snprintf(err, sizeof err, "out of memory");
@@ -475,13 +489,18 @@ static void *s_source_main(void *arg)
         int64_t t0 = s_now_ns();
         x.bp_ns = 0;
         weir_batch_clear(parse);
-        rc = weir_csvsrc_read(src, parse, (uint32_t)job->batch.max_rows, max_bytes, s_src_on_bad,
-                              &x, &eof);
+        if (generated) {
+            rc = weir_gensrc_read(gen, parse, (uint32_t)job->batch.max_rows, t0, &eof);
+        } else {
+            rc = weir_csvsrc_read(src, parse, (uint32_t)job->batch.max_rows, max_bytes,
+                                  s_src_on_bad, &x, &eof);
+            if (!rc)
+                atomic_store(&t->st.bytes_read, weir_csvsrc_bytes_read(src));
+        }
         if (rc) {
             snprintf(err, sizeof err, "reading %s: %s", job->source.path, weir_strerror(rc));
             goto fail;
         }
-        atomic_store(&t->st.bytes_read, weir_csvsrc_bytes_read(src));
         atomic_fetch_add(&t->st.rows_in, parse->n_rows);
         for (uint32_t r = 0; r < parse->n_rows; r++) {
             int64_t ts = parse->ts_ms[r];
@@ -491,8 +510,12 @@ static void *s_source_main(void *arg)
                 if (w > x.wm)
                     x.wm = w;
             }
-            uint32_t kg = weir_keygroup_of_row(job, parse, r);
-            uint32_t k = weir_keygroup_owner(kg, x.P, (uint32_t)job->max_key_groups);
+            /* Without key_by, rows keep to their split's keyed task
+             * (forward); with it they go to the owner of their key group. */
+            uint32_t k = t->spec.plan.split % x.P;
+            if (job->n_keys > 0)
+                k = weir_keygroup_owner(weir_keygroup_of_row(job, parse, r), x.P,
+                                        (uint32_t)job->max_key_groups);
             if (!s_src_ensure_fill(&x, k)) {
                 rc = WEIR_ECANCELED;
                 goto canceled;
@@ -528,6 +551,19 @@ static void *s_source_main(void *arg)
         atomic_store(&t->st.wm, x.wm);
         int64_t busy = s_now_ns() - t0 - x.bp_ns;
         s_meter_add(t, &meter, busy, x.bp_ns);
+        if (generated && !eof && parse->n_rows == 0) {
+            /* Ahead of the rate: sleep until the next row is due or the
+             * next flush, whichever comes first. */
+            int64_t now2 = s_now_ns();
+            int64_t wait = weir_gensrc_wait_ns(gen, now2);
+            int64_t to_flush = last_flush + flush_ns - now2;
+            if (to_flush < wait)
+                wait = to_flush;
+            if (wait > 100000000)
+                wait = 100000000;
+            if (wait > 0)
+                usleep((useconds_t)(wait / 1000));
+        }
     }
     for (uint32_t k = 0; k < x.P; k++) {
         rc = s_src_flush(&x, k, true);
@@ -536,6 +572,7 @@ static void *s_source_main(void *arg)
     }
     atomic_store(&t->st.wm, WEIR_TS_MAX);
     weir_csvsrc_destroy(&src);
+    weir_gensrc_destroy(&gen);
     weir_batch_destroy(&parse);
     s_src_teardown(&x);
     atomic_store_explicit(&t->st.state, WEIR_DF_FINISHED, memory_order_release);
@@ -548,6 +585,7 @@ flush_failed:
     snprintf(err, sizeof err, "sending to a keyed task failed: %s", weir_strerror(rc));
 fail:
     weir_csvsrc_destroy(&src);
+    weir_gensrc_destroy(&gen);
     weir_batch_destroy(&parse);
     s_src_teardown(&x);
     s_fail(t, "%s", err[0] ? err : weir_strerror(rc));
@@ -556,6 +594,7 @@ fail:
     return NULL;
 canceled:
     weir_csvsrc_destroy(&src);
+    weir_gensrc_destroy(&gen);
     weir_batch_destroy(&parse);
     s_src_teardown(&x);
     atomic_store_explicit(&t->st.state, WEIR_DF_CANCELED, memory_order_release);
@@ -571,10 +610,10 @@ canceled:
  * run ahead of the allowed rate. The task stops consuming meanwhile, so
  * its credits run out and its producers slow down to its pace. Returns
  * false when canceled. */
-static bool s_throttle(weir_df_t *df, int64_t started_ns, uint64_t rows, int64_t per_second)
+static bool s_throttle(weir_df_t *df, int64_t started_ns, uint64_t rows, double per_second)
 {
     for (;;) {
-        int64_t allowed_ns = (int64_t)((double)rows / (double)per_second * 1e9);
+        int64_t allowed_ns = (int64_t)((double)rows / per_second * 1e9);
         int64_t ahead = started_ns + allowed_ns - s_now_ns();
         if (ahead <= 0)
             return true;
@@ -605,15 +644,22 @@ static void *s_window_main(void *arg)
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    /* Result header: key columns, window bounds, aggregates. */
-    const char *hdr[WEIR_MAX_KEYS + 2 + WEIR_MAX_AGGS];
+    /* Result header: key columns, window bounds, aggregates; or, for a
+     * pass-through job, the schema's columns. */
+    const bool pass = job->window.type == WEIR_WINDOW_NONE;
+    const char *hdr[WEIR_MAX_COLS + WEIR_MAX_KEYS + 2 + WEIR_MAX_AGGS];
     int nh = 0;
-    for (int i = 0; i < job->n_keys; i++)
-        hdr[nh++] = job->source.fields[job->key_cols[i]].name;
-    hdr[nh++] = "window_start";
-    hdr[nh++] = "window_end";
-    for (int i = 0; i < job->n_aggs; i++)
-        hdr[nh++] = job->aggs[i].as;
+    if (pass) {
+        for (int i = 0; i < job->source.n_fields; i++)
+            hdr[nh++] = job->source.fields[i].name;
+    } else {
+        for (int i = 0; i < job->n_keys; i++)
+            hdr[nh++] = job->source.fields[job->key_cols[i]].name;
+        hdr[nh++] = "window_start";
+        hdr[nh++] = "window_end";
+        for (int i = 0; i < job->n_aggs; i++)
+            hdr[nh++] = job->aggs[i].as;
+    }
     char name[64];
     snprintf(name, sizeof name, "part-%u.csv", k);
     rc = weir_csvsink_open(job->sink.path, name, hdr, nh, &results);
@@ -622,7 +668,7 @@ static void *s_window_main(void *arg)
                  weir_strerror(rc));
         goto fail;
     }
-    if (job->late.policy == WEIR_LATE_FILE) {
+    if (!pass && job->late.policy == WEIR_LATE_FILE) {
         const char *lh[WEIR_MAX_COLS];
         for (int i = 0; i < job->source.n_fields; i++)
             lh[i] = job->source.fields[i].name;
@@ -635,13 +681,15 @@ static void *s_window_main(void *arg)
     }
     char cf[160];
     snprintf(cf, sizeof cf, "%s/%u/w%u", df->job_id, df->attempt, k);
-    rc = weir_winop_open(job, df->state, cf, t->spec.plan.kg_first, t->spec.plan.kg_last, results,
-                         late, &op);
+    rc = pass ? 0
+              : weir_winop_open(job, df->state, cf, t->spec.plan.kg_first, t->spec.plan.kg_last,
+                                results, late, &op);
     if (rc) {
         snprintf(err, sizeof err, "cannot open window state: %s", weir_strerror(rc));
         goto fail;
     }
     int64_t started_ns = s_now_ns();
+    uint64_t pass_rows = 0;
     while (!weir_wm_all_finished(wm)) {
         if (atomic_load(&df->cancel))
             goto canceled;
@@ -661,7 +709,17 @@ static void *s_window_main(void *arg)
             }
             b = scratch;
         }
-        if (b && b->n_rows > 0) {
+        if (b && b->n_rows > 0 && pass) {
+            atomic_fetch_add(&t->st.rows_in, b->n_rows);
+            for (uint32_t r = 0; r < b->n_rows && !rc; r++)
+                rc = weir_csvsink_batch_row(results, b, r);
+            if (rc) {
+                snprintf(err, sizeof err, "writing results in %s: %s", job->sink.path,
+                         weir_strerror(rc));
+                goto fail;
+            }
+            pass_rows += b->n_rows;
+        } else if (b && b->n_rows > 0) {
             atomic_fetch_add(&t->st.rows_in, b->n_rows);
             rc = weir_winop_process(op, b);
             if (rc) {
@@ -693,7 +751,9 @@ static void *s_window_main(void *arg)
                 usleep(1000);
             }
         }
-        if (adv) {
+        if (adv && pass) {
+            atomic_store(&t->st.wm, weir_wm_current(wm));
+        } else if (adv) {
             rc = weir_winop_advance(op, weir_wm_current(wm));
             if (rc) {
                 snprintf(err, sizeof err, "firing windows: %s", weir_strerror(rc));
@@ -701,10 +761,14 @@ static void *s_window_main(void *arg)
             }
             atomic_store(&t->st.wm, weir_wm_current(wm));
         }
-        atomic_store(&t->st.rows_out, weir_winop_rows_out(op));
-        atomic_store(&t->st.late, weir_winop_late(op));
+        uint64_t written = pass ? pass_rows : weir_winop_rows_out(op);
+        atomic_store(&t->st.rows_out, written);
+        if (!pass)
+            atomic_store(&t->st.late, weir_winop_late(op));
+        /* The rate is the sink's, shared evenly by its parallel tasks. */
         if (job->sink.max_rows_per_second > 0 &&
-            !s_throttle(df, started_ns, weir_winop_rows_out(op), job->sink.max_rows_per_second))
+            !s_throttle(df, started_ns, written,
+                        (double)job->sink.max_rows_per_second / job->parallelism))
             goto canceled;
         int64_t t1 = s_now_ns();
         s_meter_add(t, &meter, t1 - t0, 0);

@@ -1533,12 +1533,6 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
     if (s_val(m, "filter"))
         return s_fail(c, s_key_mark(m, "filter"), "filter %s (rows would not be filtered)",
                       later);
-    if (!s_val(m, "window"))
-        return s_fail(c, m->mark,
-                      "a job without a window (pass-through) %s: add a window and an aggregate",
-                      later + 3);
-    if (job->source.type == WEIR_SOURCE_GENERATOR)
-        return s_fail(c, s_key_mark(m, "source"), "source type generator %s", later);
     if (job->source.follow)
         return s_fail(c, s_key_mark(m, "source"), "source.follow: true %s", later);
     if (job->source.idle_timeout_ms > 0)

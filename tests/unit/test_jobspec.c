@@ -1103,13 +1103,11 @@ static void features_not_built_yet_are_refused_for_running(void)
         const char *needle;
     } cases[] = {
         {SOURCE "filter: \"fare > 0\"\n" WINDOW SINK, 7, "filter"},
-        {SOURCE SINK, 1, "without a window"},
         {SOURCE WINDOW "checkpoint: {interval: 10s}\n" SINK, 9, "checkpoint.interval"},
         {SOURCE WINDOW "restart: {strategy: fixed, delay: 1s}\n" SINK, 9, "restart"},
         {"source:\n  path: in.csv\n  watermark: {idle_timeout: 1m}\n  schema:\n"
          "    - {name: ts, type: timestamp}\n" WINDOW SINK,
          1, "idle_timeout"},
-        {"source: {type: generator, rows: 10}\n" WINDOW SINK, 1, "generator"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         CU_ASSERT_EQUAL(s_parse(cases[i].yaml), 0); /* valid as a file */
