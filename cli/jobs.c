@@ -297,6 +297,19 @@ int cli_status(const char *endpoint, int argc, char **argv)
         if (s && s->error && *s->error)
             printf("     error: %s\n", s->error);
     }
+    /* Flow and latency of the keyed tasks. */
+    printf("\n%-4s %8s %8s %12s %12s %12s %10s\n", "TASK", "QUEUED", "CREDITS", "LAT_P50_MS",
+           "LAT_P99_MS", "LAT_P999_MS", "RESULTS");
+    for (size_t i = 0; i < ji->n_tasks; i++) {
+        const Weir__V1__TaskInfo *t = ji->tasks[i];
+        const Weir__V1__TaskStats *s = t->stats;
+        if (!s || t->kind != WEIR__V1__TASK_KIND__KIND_WINDOW)
+            continue;
+        printf("%-4u %8u %8u %12.3f %12.3f %12.3f %10llu\n", t->index, s->queued_frames,
+               s->credits_outstanding, (double)s->latency_p50_us / 1000.0,
+               (double)s->latency_p99_us / 1000.0, (double)s->latency_p999_us / 1000.0,
+               (unsigned long long)s->latency_count);
+    }
     cli_reply_free(rep);
     return 0;
 }

@@ -30,6 +30,7 @@
 #include "csvsink.h"
 #include "csvsrc.h"
 #include "gensrc.h"
+#include "hist.h"
 #include "err.h"
 #include "keygroup.h"
 #include "timeu.h"
@@ -64,6 +65,8 @@ typedef struct {
     _Atomic int64_t wm;
     _Atomic uint64_t busy_ns, bp_ns; /* cumulated */
     _Atomic uint32_t busy_pm, bp_pm; /* last full second */
+    _Atomic uint64_t lat_p50, lat_p99, lat_p999, lat_count; /* us, since start */
+    _Atomic uint32_t queued, credits_out;
     char error[512];
 } s_stats_t;
 
@@ -99,6 +102,13 @@ struct weir_df {
     _Atomic bool cancel;
     char bad_dir[WEIR_PATH_MAX];
 };
+
+static uint64_t s_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static int64_t s_now_ns(void)
 {
@@ -176,6 +186,7 @@ typedef struct {
     weir_credit_tx_t *tx;
     weir_wire_scratch_t *scratch;
     int64_t wm;
+    uint64_t wm_ingest_us; /* when the row that last advanced wm was read */
     int64_t bp_ns;        /* time spent waiting for credit in this round */
     weir_csvsink_t *bad;
 } s_src_t;
@@ -322,6 +333,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         f.has_watermark = true;
         f.watermark_ms = wm;
         f.end_of_stream = eos;
+        f.ingest_us = eos ? s_wall_us() : x->wm_ingest_us;
         f.batch = o->fill;
         uint32_t rows = o->fill->n_rows;
         weir_mailbox_t *mb = x->df->by_index[x->df->job.source.splits + k]->mb;
@@ -349,6 +361,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         h.has_watermark = true;
         h.watermark_ms = wm;
         h.end_of_stream = eos;
+        h.ingest_us = eos ? s_wall_us() : x->wm_ingest_us;
         int rc = weir_wire_send_frame(x->dealers[o->dealer].sock, &h, o->fill, x->scratch);
         if (rc)
             return rc;
@@ -502,13 +515,16 @@ static void *s_source_main(void *arg)
             goto fail;
         }
         atomic_fetch_add(&t->st.rows_in, parse->n_rows);
+        uint64_t read_us = parse->n_rows ? s_wall_us() : 0;
         for (uint32_t r = 0; r < parse->n_rows; r++) {
             int64_t ts = parse->ts_ms[r];
             if (ts > max_ts) {
                 max_ts = ts;
                 int64_t w = weir_sat_sub(weir_sat_sub(max_ts, D), 1);
-                if (w > x.wm)
+                if (w > x.wm) {
                     x.wm = w;
+                    x.wm_ingest_us = read_us;
+                }
             }
             /* Without key_by, rows keep to their split's keyed task
              * (forward); with it they go to the owner of their key group. */
@@ -606,6 +622,14 @@ canceled:
 /* ------------------------------------------------------------------ */
 /* window task                                                         */
 
+static void s_publish_latency(s_task_t *t, const weir_hist_t *h)
+{
+    atomic_store(&t->st.lat_p50, weir_hist_quantile(h, 0.5));
+    atomic_store(&t->st.lat_p99, weir_hist_quantile(h, 0.99));
+    atomic_store(&t->st.lat_p999, weir_hist_quantile(h, 0.999));
+    atomic_store(&t->st.lat_count, h->total);
+}
+
 /* sink.max_rows_per_second: sleeps while the rows written since the start
  * run ahead of the allowed rate. The task stops consuming meanwhile, so
  * its credits run out and its producers slow down to its pace. Returns
@@ -688,8 +712,10 @@ static void *s_window_main(void *arg)
         snprintf(err, sizeof err, "cannot open window state: %s", weir_strerror(rc));
         goto fail;
     }
-    int64_t started_ns = s_now_ns();
+    int64_t started_ns = s_now_ns(), lat_published = started_ns;
     uint64_t pass_rows = 0;
+    static _Thread_local weir_hist_t lat; /* 9 KB: not on the stack */
+    memset(&lat, 0, sizeof lat);
     while (!weir_wm_all_finished(wm)) {
         if (atomic_load(&df->cancel))
             goto canceled;
@@ -754,7 +780,12 @@ static void *s_window_main(void *arg)
         if (adv && pass) {
             atomic_store(&t->st.wm, weir_wm_current(wm));
         } else if (adv) {
+            uint64_t before = weir_winop_rows_out(op);
             rc = weir_winop_advance(op, weir_wm_current(wm));
+            uint64_t fired = weir_winop_rows_out(op) - before;
+            uint64_t now_us = s_wall_us();
+            if (fired && f.ingest_us && now_us >= f.ingest_us)
+                weir_hist_add(&lat, now_us - f.ingest_us, fired);
             if (rc) {
                 snprintf(err, sizeof err, "firing windows: %s", weir_strerror(rc));
                 goto fail;
@@ -772,8 +803,14 @@ static void *s_window_main(void *arg)
             goto canceled;
         int64_t t1 = s_now_ns();
         s_meter_add(t, &meter, t1 - t0, 0);
+        if (t1 - lat_published >= 1000000000LL) {
+            s_publish_latency(t, &lat);
+            lat_published = t1;
+        }
+        atomic_store(&t->st.queued, weir_mailbox_len(t->mb));
         (void)tw;
     }
+    s_publish_latency(t, &lat);
     weir_winop_destroy(&op);
     rc = weir_csvsink_close(&results);
     if (rc) {
@@ -970,6 +1007,15 @@ const char *weir_df_job(const weir_df_t *df) { return df->job_id; }
 uint32_t weir_df_attempt(const weir_df_t *df) { return df->attempt; }
 uint64_t weir_df_id(const weir_df_t *df) { return df->id; }
 
+/* Credits this task's remote senders hold (I/O thread: it owns rx). */
+static void s_count_credits(weir_df_t *df, s_task_t *t)
+{
+    uint32_t n = 0, S = (uint32_t)df->job.source.splits;
+    for (uint32_t s = 0; s < S; s++)
+        n += weir_credit_rx_outstanding(t->rx, s);
+    atomic_store(&t->st.credits_out, n);
+}
+
 void weir_df_on_hello(weir_df_t *df, void *router, const void *rid, size_t rid_len,
                       const uint32_t *channels, uint32_t n)
 {
@@ -989,6 +1035,7 @@ void weir_df_on_hello(weir_df_t *df, void *router, const void *rid, size_t rid_l
         uint32_t credits = weir_credit_rx_open(t->rx, c / P);
         if (credits)
             weir_wire_send_credit(router, rid, rid_len, df->job_id, df->attempt, c, credits);
+        s_count_credits(df, t);
     }
 }
 
@@ -1014,6 +1061,7 @@ int weir_df_on_frame(weir_df_t *df, const weir_frame_hdr_t *h, zmq_msg_t *batch_
         zmq_msg_move(&f.msg, batch_part);
     rc = weir_mailbox_push(t->mb, &f);
     zmq_msg_close(&f.msg);
+    s_count_credits(df, t);
     return rc;
 }
 
@@ -1035,6 +1083,7 @@ void weir_df_on_event(weir_df_t *df, void *router, const weir_df_event_t *ev)
             weir_wire_send_credit(router, ch->rid, ch->rid_len, df->job_id, df->attempt, c,
                                   grant[s]);
     }
+    s_count_credits(df, t);
 }
 
 uint32_t weir_df_n_local(const weir_df_t *df) { return df->n_local; }
@@ -1056,6 +1105,12 @@ void weir_df_stats(const weir_df_t *df, uint32_t i, weir_df_stats_t *o)
     o->watermark_ms = atomic_load(&st->wm);
     o->busy_permille = atomic_load(&st->busy_pm);
     o->backpressured_permille = atomic_load(&st->bp_pm);
+    o->latency_p50_us = atomic_load(&st->lat_p50);
+    o->latency_p99_us = atomic_load(&st->lat_p99);
+    o->latency_p999_us = atomic_load(&st->lat_p999);
+    o->latency_count = atomic_load(&st->lat_count);
+    o->queued_frames = atomic_load(&st->queued);
+    o->credits_outstanding = atomic_load(&st->credits_out);
     if (o->state == WEIR_DF_FAILED)
         snprintf(o->error, sizeof o->error, "%s", t->st.error);
 }

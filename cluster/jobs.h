@@ -37,6 +37,8 @@ typedef struct {
     uint64_t rows_in, rows_out, late, bad, bytes_read, bytes_total;
     int64_t watermark_ms;
     uint32_t busy_permille, backpressured_permille;
+    uint64_t latency_p50_us, latency_p99_us, latency_p999_us, latency_count;
+    uint32_t queued_frames, credits_outstanding;
     char error[512];
 } weir_task_status_t;
 

@@ -180,6 +180,7 @@ static void s_frame_move(weir_frame_t *dst, weir_frame_t *src)
     dst->has_watermark = src->has_watermark;
     dst->watermark_ms = src->watermark_ms;
     dst->end_of_stream = src->end_of_stream;
+    dst->ingest_us = src->ingest_us;
     dst->batch = src->batch;
     dst->remote = src->remote;
     zmq_msg_move(&dst->msg, &src->msg);
@@ -222,4 +223,12 @@ bool weir_mailbox_pop(weir_mailbox_t *mb, weir_frame_t *f, int timeout_ms)
     }
     pthread_mutex_unlock(&mb->mu);
     return got;
+}
+
+uint32_t weir_mailbox_len(weir_mailbox_t *mb)
+{
+    pthread_mutex_lock(&mb->mu);
+    uint32_t n = mb->count;
+    pthread_mutex_unlock(&mb->mu);
+    return n;
 }

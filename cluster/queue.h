@@ -42,6 +42,7 @@ typedef struct {
     bool has_watermark;
     int64_t watermark_ms;
     bool end_of_stream;
+    uint64_t ingest_us;       /* see weir_frame_hdr_t */
     weir_batch_t *batch;      /* local frame: a buffer of the channel's ring, or NULL */
     bool remote;              /* remote frame: msg holds the packed batch (maybe empty) */
     zmq_msg_t msg;
@@ -56,5 +57,7 @@ int weir_mailbox_push(weir_mailbox_t *mb, weir_frame_t *f);
 /* Moves the oldest frame into *f (f->msg must be initialised; its old
  * content is released). Waits up to timeout_ms. */
 bool weir_mailbox_pop(weir_mailbox_t *mb, weir_frame_t *f, int timeout_ms);
+/* Frames waiting now (for stats; any thread). */
+uint32_t weir_mailbox_len(weir_mailbox_t *mb);
 
 #endif

@@ -50,6 +50,7 @@ typedef struct {
     int64_t watermark_ms;
     bool end_of_stream;
     uint32_t backlog;
+    uint64_t ingest_us; /* wall clock when the row behind the watermark entered the source */
 } weir_frame_hdr_t;
 
 /* Reusable buffers for packing frames; one per sending thread. */

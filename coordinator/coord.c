@@ -277,6 +277,12 @@ static void s_status_from_wire(const Weir__V1__TaskStats *ts, weir_task_status_t
     st->watermark_ms = ts->watermark_ms;
     st->busy_permille = ts->busy_permille;
     st->backpressured_permille = ts->backpressured_permille;
+    st->latency_p50_us = ts->latency_p50_us;
+    st->latency_p99_us = ts->latency_p99_us;
+    st->latency_p999_us = ts->latency_p999_us;
+    st->latency_count = ts->latency_count;
+    st->queued_frames = ts->queued_frames;
+    st->credits_outstanding = ts->credits_outstanding;
     snprintf(st->error, sizeof st->error, "%s", ts->error ? ts->error : "");
 }
 
@@ -333,6 +339,12 @@ static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__J
         ts[i].bytes_total = s->bytes_total;
         ts[i].busy_permille = s->busy_permille;
         ts[i].backpressured_permille = s->backpressured_permille;
+        ts[i].latency_p50_us = s->latency_p50_us;
+        ts[i].latency_p99_us = s->latency_p99_us;
+        ts[i].latency_p999_us = s->latency_p999_us;
+        ts[i].latency_count = s->latency_count;
+        ts[i].queued_frames = s->queued_frames;
+        ts[i].credits_outstanding = s->credits_outstanding;
         ts[i].error = (char *)s->error;
         ti[i].stats = &ts[i];
         tip[i] = &ti[i];

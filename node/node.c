@@ -97,6 +97,12 @@ static void node_fill_stats(node_t *n, weir_df_t *df, const weir_df_stats_t *s,
     ts->bytes_total = s->bytes_total;
     ts->busy_permille = s->busy_permille;
     ts->backpressured_permille = s->backpressured_permille;
+    ts->latency_p50_us = s->latency_p50_us;
+    ts->latency_p99_us = s->latency_p99_us;
+    ts->latency_p999_us = s->latency_p999_us;
+    ts->latency_count = s->latency_count;
+    ts->queued_frames = s->queued_frames;
+    ts->credits_outstanding = s->credits_outstanding;
 }
 
 static void node_send_heartbeat(node_t *n)
