@@ -179,6 +179,7 @@ typedef struct {
 typedef struct {
     s_task_t *t;
     weir_df_t *df;
+    const weir_job_t *job; /* as this split sees it (its own source) */
     uint32_t P;
     s_out_t *out;
     s_dealer_t *dealers;
@@ -203,7 +204,7 @@ static void s_src_on_bad(void *ctx, uint64_t line, const char *reason, const cha
         if (weir_csvsink_open(x->df->bad_dir, name, hdr, 4, &x->bad) != 0)
             return; /* counted; reported as the task's error below if it persists */
     }
-    weir_csvsink_str(x->bad, x->df->job.source.path, strlen(x->df->job.source.path));
+    weir_csvsink_str(x->bad, x->job->source.path, strlen(x->job->source.path));
     weir_csvsink_i64(x->bad, (int64_t)line);
     weir_csvsink_str(x->bad, reason, strlen(reason));
     size_t n = raw_len;
@@ -336,7 +337,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         f.ingest_us = eos ? s_wall_us() : x->wm_ingest_us;
         f.batch = o->fill;
         uint32_t rows = o->fill->n_rows;
-        weir_mailbox_t *mb = x->df->by_index[x->df->job.source.splits + k]->mb;
+        weir_mailbox_t *mb = x->df->by_index[weir_job_splits(&x->df->job) + k]->mb;
         while (weir_mailbox_push(mb, &f) != 0) { /* cannot happen with credits; be safe */
             if (atomic_load(&x->df->cancel)) {
                 zmq_msg_close(&f.msg);
@@ -376,7 +377,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
 static int s_src_setup(s_src_t *x, char *err, size_t cap)
 {
     weir_df_t *df = x->df;
-    uint32_t S = (uint32_t)df->job.source.splits;
+    uint32_t S = (uint32_t)weir_job_splits(&df->job);
     x->P = (uint32_t)df->job.parallelism;
     x->out = calloc(x->P, sizeof *x->out);
     x->dealers = calloc(x->P, sizeof *x->dealers);
@@ -453,8 +454,16 @@ static void *s_source_main(void *arg)
 {
     s_task_t *t = arg;
     weir_df_t *df = t->df;
-    const weir_job_t *job = &df->job;
-    s_src_t x = {.t = t, .df = df};
+    /* The job as this split's source sees it: for a union of sources, a
+     * copy whose `source` is the one this split reads. */
+    int local_split = 0;
+    const weir_source_t *mine = weir_job_split_source(&df->job, (int)t->spec.plan.split,
+                                                      &local_split);
+    static _Thread_local weir_job_t view;
+    view = df->job;
+    view.source = *mine;
+    const weir_job_t *job = &view;
+    s_src_t x = {.t = t, .df = df, .job = job};
     char err[512] = "";
     weir_csvsrc_t *src = NULL;
     weir_gensrc_t *gen = NULL;
@@ -464,10 +473,8 @@ static void *s_source_main(void *arg)
     int rc = s_src_setup(&x, err, sizeof err);
     if (rc)
         goto fail;
-    rc = generated ? weir_gensrc_open(job, (int)t->spec.plan.split, job->source.splits, &gen, err,
-                                      sizeof err)
-                   : weir_csvsrc_open(job, (int)t->spec.plan.split, job->source.splits, &src, err,
-                                      sizeof err);
+    rc = generated ? weir_gensrc_open(job, local_split, job->source.splits, &gen, err, sizeof err)
+                   : weir_csvsrc_open(job, local_split, job->source.splits, &src, err, sizeof err);
     if (rc && generated) {
         char msg[600];
         snprintf(msg, sizeof msg, "generator source: %s", err);
@@ -652,7 +659,7 @@ static void *s_window_main(void *arg)
     s_task_t *t = arg;
     weir_df_t *df = t->df;
     const weir_job_t *job = &df->job;
-    uint32_t S = (uint32_t)job->source.splits, P = (uint32_t)job->parallelism;
+    uint32_t S = (uint32_t)weir_job_splits(job), P = (uint32_t)job->parallelism;
     uint32_t k = t->spec.plan.keyed_index;
     char err[512] = "";
     int rc = 0;
@@ -903,7 +910,7 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
     if (!df->all || !df->by_index)
         goto oom;
     memcpy(df->all, cfg->tasks, cfg->n_tasks * sizeof *df->all);
-    uint32_t S = (uint32_t)df->job.source.splits, P = (uint32_t)df->job.parallelism;
+    uint32_t S = (uint32_t)weir_job_splits(&df->job), P = (uint32_t)df->job.parallelism;
     if (S + P != cfg->n_tasks) {
         snprintf(err, err_cap, "plan has %u tasks, job needs %u", cfg->n_tasks, S + P);
         s_free(df);
@@ -1010,7 +1017,7 @@ uint64_t weir_df_id(const weir_df_t *df) { return df->id; }
 /* Credits this task's remote senders hold (I/O thread: it owns rx). */
 static void s_count_credits(weir_df_t *df, s_task_t *t)
 {
-    uint32_t n = 0, S = (uint32_t)df->job.source.splits;
+    uint32_t n = 0, S = (uint32_t)weir_job_splits(&df->job);
     for (uint32_t s = 0; s < S; s++)
         n += weir_credit_rx_outstanding(t->rx, s);
     atomic_store(&t->st.credits_out, n);
@@ -1019,7 +1026,7 @@ static void s_count_credits(weir_df_t *df, s_task_t *t)
 void weir_df_on_hello(weir_df_t *df, void *router, const void *rid, size_t rid_len,
                       const uint32_t *channels, uint32_t n)
 {
-    uint32_t S = (uint32_t)df->job.source.splits, P = (uint32_t)df->job.parallelism;
+    uint32_t S = (uint32_t)weir_job_splits(&df->job), P = (uint32_t)df->job.parallelism;
     if (rid_len > WEIR_RID_MAX)
         return;
     for (uint32_t i = 0; i < n; i++) {
@@ -1041,7 +1048,7 @@ void weir_df_on_hello(weir_df_t *df, void *router, const void *rid, size_t rid_l
 
 int weir_df_on_frame(weir_df_t *df, const weir_frame_hdr_t *h, zmq_msg_t *batch_part)
 {
-    uint32_t S = (uint32_t)df->job.source.splits, P = (uint32_t)df->job.parallelism;
+    uint32_t S = (uint32_t)weir_job_splits(&df->job), P = (uint32_t)df->job.parallelism;
     uint32_t c = h->channel;
     if (c >= df->n_chans || !df->chans[c] || !df->chans[c]->dst_local || df->chans[c]->src_local)
         return WEIR_ENOTFOUND;
@@ -1070,7 +1077,7 @@ void weir_df_on_event(weir_df_t *df, void *router, const weir_df_event_t *ev)
     if (ev->kind != WEIR_DF_EV_CONSUMED || ev->task >= df->n_all || !df->by_index[ev->task])
         return;
     s_task_t *t = df->by_index[ev->task];
-    uint32_t S = (uint32_t)df->job.source.splits, P = (uint32_t)df->job.parallelism;
+    uint32_t S = (uint32_t)weir_job_splits(&df->job), P = (uint32_t)df->job.parallelism;
     uint32_t grant[WEIR_MAX_PARALLELISM] = {0};
     if (weir_credit_rx_on_consumed(t->rx, ev->input, grant) == 0)
         return;

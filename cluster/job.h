@@ -24,6 +24,7 @@
 #define WEIR_PATH_MAX 1024
 #define WEIR_FILTER_MAX 1024
 #define WEIR_MAX_PARALLELISM 256
+#define WEIR_MAX_SOURCES 8
 #define WEIR_MAX_KEY_GROUPS 32768
 
 /* Column types of a schema and of batch columns. */
@@ -108,7 +109,10 @@ typedef struct {
     char name[WEIR_NAME_MAX];
     int parallelism;             /* 1..WEIR_MAX_PARALLELISM, default 1 */
     int max_key_groups;          /* parallelism..WEIR_MAX_KEY_GROUPS, default 128 */
-    weir_source_t source;
+    weir_source_t source;        /* the first (or only) source; its schema is the job's */
+    int n_sources;               /* 1..WEIR_MAX_SOURCES; `source:` may be a list (a union) */
+    weir_source_t sources[WEIR_MAX_SOURCES]; /* every source; sources[0] equals source;
+                                  * all have the same schema and event time column */
     char filter[WEIR_FILTER_MAX];/* empty = none */
     int n_keys;                  /* 0..WEIR_MAX_KEYS */
     int key_cols[WEIR_MAX_KEYS]; /* indexes into source.fields */
@@ -153,5 +157,37 @@ typedef struct {
 } weir_job_t;
 
 enum { WEIR_RESTART_NONE = 0, WEIR_RESTART_FIXED = 1, WEIR_RESTART_EXPONENTIAL = 2 };
+
+/* Splits of all sources together: the job's source tasks, numbered source
+ * by source (the splits of sources[0] first). A job built by hand with
+ * n_sources == 0 has the one source `source`. */
+static inline int weir_job_splits(const weir_job_t *job)
+{
+    if (job->n_sources <= 1)
+        return job->source.splits;
+    int n = 0;
+    for (int i = 0; i < job->n_sources; i++)
+        n += job->sources[i].splits;
+    return n;
+}
+
+/* The source and its own split number of the job's split `split`. */
+static inline const weir_source_t *weir_job_split_source(const weir_job_t *job, int split,
+                                                         int *local_split)
+{
+    if (job->n_sources <= 1) {
+        *local_split = split;
+        return &job->source;
+    }
+    for (int i = 0; i < job->n_sources; i++) {
+        if (split < job->sources[i].splits) {
+            *local_split = split;
+            return &job->sources[i];
+        }
+        split -= job->sources[i].splits;
+    }
+    *local_split = 0;
+    return &job->source;
+}
 
 #endif

@@ -1090,6 +1090,55 @@ static int s_source(s_ctx_t *c, const yaml_node_t *n, yaml_mark_t mark, bool has
     return 0;
 }
 
+/* `source:` is one mapping, or a list of them whose rows are unioned: every
+ * source then has the same column names and types (formats may differ) and
+ * the same event time column. */
+static int s_sources(s_ctx_t *c, const yaml_node_t *n, yaml_mark_t mark, bool has_window,
+                     weir_job_t *job)
+{
+    if (n->type != YAML_SEQUENCE_NODE) {
+        job->n_sources = 1;
+        int rc = s_source(c, n, mark, has_window, &job->source);
+        job->sources[0] = job->source;
+        return rc;
+    }
+    size_t count = s_seq_len(n);
+    if (count == 0 || count > WEIR_MAX_SOURCES)
+        return s_fail(c, n->start_mark,
+                      "source lists %zu sources; a union takes 1 to %d (one mapping each)", count,
+                      WEIR_MAX_SOURCES);
+    int total = 0;
+    const weir_source_t defaults = job->source; /* holds the defaults */
+    for (size_t i = 0; i < count; i++) {
+        yaml_node_t *item = s_seq_at(c, n, i);
+        weir_source_t *src = &job->sources[i];
+        *src = defaults;
+        int rc = s_source(c, item, item->start_mark, has_window, src);
+        if (rc)
+            return rc;
+        total += src->splits;
+        if (i == 0)
+            continue;
+        const weir_source_t *first = &job->sources[0];
+        bool same = src->n_fields == first->n_fields && src->event_time_col == first->event_time_col;
+        for (int f = 0; same && f < src->n_fields; f++)
+            same = strcmp(src->fields[f].name, first->fields[f].name) == 0 &&
+                   src->fields[f].type == first->fields[f].type;
+        if (!same)
+            return s_fail(c, item->start_mark,
+                          "source %zu of the union has another schema or event time than source 1; "
+                          "give every source the same column names and types in the same order "
+                          "(formats may differ) and the same event_time",
+                          i + 1);
+    }
+    if (total > WEIR_MAX_PARALLELISM)
+        return s_fail(c, n->start_mark, "the sources have %d splits together; at most %d", total,
+                      WEIR_MAX_PARALLELISM);
+    job->n_sources = (int)count;
+    job->source = job->sources[0];
+    return 0;
+}
+
 /* ---- window, keys, aggregates ------------------------------------------ */
 
 static int s_window(s_ctx_t *c, const yaml_node_t *n, yaml_mark_t mark, weir_window_t *w)
@@ -1533,12 +1582,15 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
     if (s_val(m, "filter"))
         return s_fail(c, s_key_mark(m, "filter"), "filter %s (rows would not be filtered)",
                       later);
-    if (job->source.follow)
-        return s_fail(c, s_key_mark(m, "source"), "source.follow: true %s", later);
-    if (job->source.idle_timeout_ms > 0)
-        return s_fail(c, s_key_mark(m, "source"), "source.watermark.idle_timeout %s", later);
-    if (job->source.max_drift_ms > 0)
-        return s_fail(c, s_key_mark(m, "source"), "source.watermark.max_drift %s", later);
+    for (int i = 0; i < job->n_sources; i++) {
+        const weir_source_t *src = &job->sources[i];
+        if (src->follow)
+            return s_fail(c, s_key_mark(m, "source"), "source.follow: true %s", later);
+        if (src->idle_timeout_ms > 0)
+            return s_fail(c, s_key_mark(m, "source"), "source.watermark.idle_timeout %s", later);
+        if (src->max_drift_ms > 0)
+            return s_fail(c, s_key_mark(m, "source"), "source.watermark.max_drift %s", later);
+    }
     if (job->checkpoint.interval_ms > 0)
         return s_fail(c, s_key_mark(m, "checkpoint"), "checkpoint.interval %s", later);
     if (job->restart.strategy != WEIR_RESTART_NONE)
@@ -1574,8 +1626,7 @@ static int s_job(s_ctx_t *c, yaml_node_t *root, weir_job_t *job)
                          "add source: {type: file, path: FILE, schema: [...]} (see "
                          "docs/JOBFILE.md)");
     yaml_node_t *win = s_val(&m, "window");
-    if ((rc =
-             s_source(c, s_val(&m, "source"), s_key_mark(&m, "source"), win != NULL, &job->source)))
+    if ((rc = s_sources(c, s_val(&m, "source"), s_key_mark(&m, "source"), win != NULL, job)))
         return rc;
     if (s_val(&m, "filter") &&
         (rc = s_string(c, s_val(&m, "filter"), "filter", true, job->filter, sizeof job->filter)))

@@ -14,7 +14,7 @@ int weir_plan_build(const weir_job_t *job, uint32_t n_nodes, weir_plan_task_t *t
 {
     if (n_nodes == 0)
         return WEIR_EINVAL;
-    uint32_t S = (uint32_t)job->source.splits, P = (uint32_t)job->parallelism;
+    uint32_t S = (uint32_t)weir_job_splits(job), P = (uint32_t)job->parallelism;
     if (S + P > cap)
         return WEIR_EFULL;
     uint32_t n = 0;

@@ -1123,9 +1123,39 @@ static void features_not_built_yet_are_refused_for_running(void)
     CU_ASSERT_EQUAL(s_parse_flags(SOURCE WINDOW SINK, WEIR_JOBSPEC_RUNNABLE), 0);
 }
 
+static void a_list_of_sources_is_a_union_with_one_schema(void)
+{
+    const char *two = "source:\n"
+                      "  - {path: a.csv, splits: 2, schema: [{name: ts, type: timestamp}, "
+                      "{name: k, type: string}]}\n"
+                      "  - {path: b.csv, schema: [{name: ts, type: timestamp, format: epoch_ms}, "
+                      "{name: k, type: string}]}\n" WINDOW SINK;
+    CU_ASSERT_EQUAL_FATAL(s_parse(two), 0);
+    CU_ASSERT_EQUAL(s_job.n_sources, 2);
+    CU_ASSERT_EQUAL(weir_job_splits(&s_job), 3);
+    CU_ASSERT_STRING_EQUAL(s_job.sources[1].path, BASE "/b.csv");
+    CU_ASSERT_EQUAL(s_job.sources[1].splits, 1);
+    CU_ASSERT_STRING_EQUAL(s_job.source.path, BASE "/a.csv");
+    int local = -1;
+    const weir_source_t *src = weir_job_split_source(&s_job, 2, &local);
+    CU_ASSERT_PTR_EQUAL(src, &s_job.sources[1]);
+    CU_ASSERT_EQUAL(local, 0);
+    src = weir_job_split_source(&s_job, 1, &local);
+    CU_ASSERT_PTR_EQUAL(src, &s_job.sources[0]);
+    CU_ASSERT_EQUAL(local, 1);
+    EXPECT_ERR("source:\n"
+               "  - {path: a.csv, schema: [{name: ts, type: timestamp}, {name: k, type: string}]}\n"
+               "  - {path: b.csv, schema: [{name: ts, type: timestamp}, {name: k, type: int64}]}\n"
+               WINDOW SINK,
+               3, 5, "source 2", "same column names and types");
+    EXPECT_ERR("source: []\n" WINDOW SINK, 1, 9, "1 to 8");
+}
+
 void test_jobspec_register(void)
 {
     CU_pSuite s = CU_add_suite("jobspec", NULL, NULL);
+    CU_add_test(s, "a list of sources is a union with one schema",
+                a_list_of_sources_is_a_union_with_one_schema);
     CU_add_test(s, "features not built yet are refused for running",
                 features_not_built_yet_are_refused_for_running);
     CU_add_test(s, "a minimal job gets every default", minimal_job_gets_every_default);
