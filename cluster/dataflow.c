@@ -162,6 +162,8 @@ static void s_meter_add(s_task_t *t, s_meter_t *m, int64_t busy_ns, int64_t bp_n
 
 typedef struct {
     void *sock;
+    void *mon;             /* PAIR receiving the DEALER's disconnect events */
+    const char *node_id;   /* the peer node, for messages */
     const char *endpoint;
     uint32_t chs[WEIR_MAX_PARALLELISM];
     uint32_t n;
@@ -189,6 +191,7 @@ typedef struct {
     int64_t wm;
     uint64_t wm_ingest_us; /* when the row that last advanced wm was read */
     int64_t bp_ns;        /* time spent waiting for credit in this round */
+    int lost;             /* index + 1 of a dealer whose peer went away, or 0 */
     weir_csvsink_t *bad;
 } s_src_t;
 
@@ -214,9 +217,33 @@ static void s_src_on_bad(void *ctx, uint64_t line, const char *reason, const cha
     weir_csvsink_end_row(x->bad);
 }
 
-/* Reads credits that arrived on the dealers (non-blocking). */
+/* Reads credits that arrived on the dealers (non-blocking), and notices a
+ * peer whose connection broke (its process died or the link went away):
+ * the channel's credits will never come back, so the task must fail
+ * rather than wait. */
 static int s_src_read_credits(s_src_t *x)
 {
+    for (uint32_t d = 0; d < x->n_dealers; d++) {
+        zmq_msg_t ev;
+        zmq_msg_init(&ev);
+        while (x->dealers[d].mon && zmq_msg_recv(&ev, x->dealers[d].mon, ZMQ_DONTWAIT) >= 0) {
+            int more = zmq_msg_more(&ev);
+            if (zmq_msg_size(&ev) >= 2) {
+                uint16_t code;
+                memcpy(&code, zmq_msg_data(&ev), sizeof code);
+                if (code == ZMQ_EVENT_DISCONNECTED && !x->lost)
+                    x->lost = (int)d + 1;
+            }
+            while (more) { /* the second part: the endpoint */
+                zmq_msg_close(&ev);
+                zmq_msg_init(&ev);
+                if (zmq_msg_recv(&ev, x->dealers[d].mon, 0) < 0)
+                    break;
+                more = zmq_msg_more(&ev);
+            }
+        }
+        zmq_msg_close(&ev);
+    }
     for (uint32_t d = 0; d < x->n_dealers; d++) {
         for (;;) {
             zmq_msg_t m;
@@ -268,10 +295,13 @@ static void s_src_hellos(s_src_t *x, bool force)
 /* Waits for a credit event: local buffer returned or remote credit. */
 static void s_src_wait(s_src_t *x)
 {
-    zmq_pollitem_t items[WEIR_MAX_NODES + 1];
+    zmq_pollitem_t items[2 * WEIR_MAX_PARALLELISM + 1];
     uint32_t n = 0;
-    for (uint32_t d = 0; d < x->n_dealers && n < WEIR_MAX_NODES; d++)
+    for (uint32_t d = 0; d < x->n_dealers; d++) {
         items[n++] = (zmq_pollitem_t){.socket = x->dealers[d].sock, .events = ZMQ_POLLIN};
+        if (x->dealers[d].mon)
+            items[n++] = (zmq_pollitem_t){.socket = x->dealers[d].mon, .events = ZMQ_POLLIN};
+    }
     items[n++] = (zmq_pollitem_t){.fd = x->t->efd, .events = ZMQ_POLLIN};
     int64_t t0 = s_now_ns();
     zmq_poll(items, (int)n, S_HELLO_MS);
@@ -352,6 +382,8 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         while (!weir_credit_tx_take(x->tx, k)) {
             if (atomic_load(&x->df->cancel))
                 return WEIR_ECANCELED;
+            if (x->lost)
+                return WEIR_ETIMEDOUT;
             s_src_wait(x);
         }
         weir_frame_hdr_t h = {0};
@@ -413,6 +445,17 @@ static int s_src_setup(s_src_t *x, char *err, size_t cap)
             zmq_setsockopt(dl->sock, ZMQ_LINGER, &linger, sizeof linger);
             zmq_setsockopt(dl->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
             zmq_setsockopt(dl->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+            dl->node_id = dst->node_id;
+            char mon_ep[96];
+            snprintf(mon_ep, sizeof mon_ep, "inproc://weir-mon-%llu-%u-%u",
+                     (unsigned long long)df->id, x->t->spec.plan.index, x->n_dealers - 1);
+            if (zmq_socket_monitor(dl->sock, mon_ep, ZMQ_EVENT_DISCONNECTED) == 0) {
+                dl->mon = zmq_socket(df->zctx, ZMQ_PAIR);
+                if (dl->mon && zmq_connect(dl->mon, mon_ep) != 0) {
+                    zmq_close(dl->mon);
+                    dl->mon = NULL;
+                }
+            }
             if (zmq_connect(dl->sock, dst->endpoint) != 0) {
                 snprintf(err, cap, "cannot connect to node %s at %s: %s", dst->node_id,
                          dst->endpoint, zmq_strerror(errno));
@@ -440,8 +483,12 @@ static void s_src_teardown(s_src_t *x)
         else if (!o->chan)
             weir_batch_destroy(&o->fill);
     }
-    for (uint32_t d = 0; d < x->n_dealers; d++)
+    for (uint32_t d = 0; d < x->n_dealers; d++) {
+        zmq_socket_monitor(x->dealers[d].sock, NULL, 0);
+        if (x->dealers[d].mon)
+            zmq_close(x->dealers[d].mon);
         zmq_close(x->dealers[d].sock);
+    }
     free(x->out);
     free(x->dealers);
     weir_credit_tx_destroy(&x->tx);
@@ -605,7 +652,13 @@ static void *s_source_main(void *arg)
 flush_failed:
     if (rc == WEIR_ECANCELED)
         goto canceled;
-    snprintf(err, sizeof err, "sending to a keyed task failed: %s", weir_strerror(rc));
+    if (x.lost)
+        snprintf(err, sizeof err,
+                 "lost the connection to node %s (%s) while sending to it: its channels' "
+                 "credits will not come back",
+                 x.dealers[x.lost - 1].node_id, x.dealers[x.lost - 1].endpoint);
+    else
+        snprintf(err, sizeof err, "sending to a keyed task failed: %s", weir_strerror(rc));
 fail:
     weir_csvsrc_destroy(&src);
     weir_gensrc_destroy(&gen);
@@ -1068,6 +1121,8 @@ int weir_df_on_frame(weir_df_t *df, const weir_frame_hdr_t *h, zmq_msg_t *batch_
         zmq_msg_move(&f.msg, batch_part);
     rc = weir_mailbox_push(t->mb, &f);
     zmq_msg_close(&f.msg);
+    if (h->end_of_stream) /* nothing follows: its credits and floating buffers go back */
+        weir_credit_rx_close(t->rx, c / P);
     s_count_credits(df, t);
     return rc;
 }
