@@ -20,6 +20,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -838,6 +839,46 @@ static void a_canceled_dataflow_stops_promptly_and_publishes_nothing(void)
     s_down();
 }
 
+static void *s_destroy_main(void *arg)
+{
+    weir_df_destroy(arg);
+    return NULL;
+}
+
+static void destroy_returns_promptly_even_when_nobody_drains_the_events(void)
+{
+    s_up();
+    s_make_rows(testrand_seed_at(0) + 500, 400, false);
+    s_write_csv("in.csv");
+    CU_ASSERT_EQUAL_FATAL(
+        s_parse_job(2, 3, "in.csv", "sink: {path: results}\nbatch: {max_rows: 1}\n"), 0);
+    node_t n1;
+    s_node_up(&n1, "n1", false);
+    /* An events queue with room for one event, never drained: what a busy
+     * I/O thread's queue looks like while it is itself in weir_df_destroy. */
+    weir_queue_destroy(&n1.events);
+    n1.events = weir_queue_new(sizeof(weir_df_event_t), 1, true);
+    weir_df_task_t tasks[WEIR_PLAN_MAX_TASKS];
+    uint32_t n_tasks = s_plan(&n1, 1, tasks);
+    CU_ASSERT_EQUAL_FATAL(s_start(&n1, tasks, n_tasks, 1), 0);
+    /* Destroy on another thread, so that a hang fails the test. */
+    pthread_t th;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, s_destroy_main, &n1.df), 0);
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 3;
+    if (pthread_timedjoin_np(th, NULL, &dl) != 0) {
+        CU_FAIL("weir_df_destroy hangs while task threads wait for room in the events queue");
+        /* The dataflow's threads are stuck: leave what they use. */
+        nftw(s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+        return;
+    }
+    CU_ASSERT_PTR_NULL(n1.df);
+    CU_ASSERT_EQUAL(s_count_files("results", "part-"), 0);
+    s_node_down(&n1);
+    s_down();
+}
+
 /* Receives one data message on a DEALER (header part only) into s_dm. */
 static bool s_dealer_recv(void *dealer)
 {
@@ -962,5 +1003,7 @@ void test_dataflow_register(void)
                 a_missing_input_fails_the_source_tasks_naming_the_file);
     CU_add_test(s, "a canceled dataflow stops promptly and publishes nothing",
                 a_canceled_dataflow_stops_promptly_and_publishes_nothing);
+    CU_add_test(s, "destroy returns promptly even when nobody drains the events",
+                destroy_returns_promptly_even_when_nobody_drains_the_events);
     CU_add_test(s, "a frame without credit is refused", a_frame_without_credit_is_refused);
 }
