@@ -890,15 +890,16 @@ static bool s_dealer_recv(void *dealer)
     return ok;
 }
 
-static void a_frame_without_credit_is_refused(void)
+/* A receiving node only: the job's one source runs on n1 (not started;
+ * the test sends in its place), both keyed tasks on n2, so channels 0 and
+ * 1 come from n1 over the network. Two buffers per channel. */
+static void s_receiver_up(node_t *n2)
 {
     s_up();
     CU_ASSERT_EQUAL_FATAL(s_parse_job(1, 2, "in.csv",
                                       "sink: {path: results}\nnetwork: {buffers_per_channel: 2, "
                                       "floating_buffers: 0}\n"),
                           0);
-    /* The source runs on n1 (not started here); both keyed tasks on n2:
-     * channels 0 and 1 come from n1 over the network. */
     weir_df_task_t tasks[3];
     memset(tasks, 0, sizeof tasks);
     tasks[0].plan = (weir_plan_task_t){.index = 0, .kind = WEIR_TASK_SOURCE, .split = 0};
@@ -913,11 +914,38 @@ static void a_frame_without_credit_is_refused(void)
         snprintf(tasks[1 + k].node_id, sizeof tasks[1 + k].node_id, "n2");
         snprintf(tasks[1 + k].endpoint, sizeof tasks[1 + k].endpoint, "inproc://weir-df-n2");
     }
-    node_t n2;
-    s_node_up(&n2, "n2", true);
-    CU_ASSERT_EQUAL_FATAL(s_start(&n2, tasks, 3, 7), 0);
-    CU_ASSERT_EQUAL(weir_df_n_local(n2.df), 2);
+    s_node_up(n2, "n2", true);
+    CU_ASSERT_EQUAL_FATAL(s_start(n2, tasks, 3, 7), 0);
+    CU_ASSERT_EQUAL(weir_df_n_local(n2->df), 2);
+}
 
+/* n1's sender: a DEALER connected to n2 that says hello on channel 0 and
+ * gets the receiver's two buffers as credit. */
+static void *s_sender_hello(node_t *n2)
+{
+    void *dealer = zmq_socket(s_zctx, ZMQ_DEALER);
+    int linger = 0, timeout = 5000;
+    zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    CU_ASSERT_EQUAL(zmq_connect(dealer, n2->endpoint), 0);
+    uint32_t ch0 = 0;
+    CU_ASSERT_EQUAL(weir_wire_send_hello(dealer, JOB_ID, ATTEMPT, &ch0, 1), 0);
+    zmq_pollitem_t it = {.socket = n2->router, .events = ZMQ_POLLIN};
+    CU_ASSERT_EQUAL(zmq_poll(&it, 1, 5000), 1);
+    CU_ASSERT_TRUE(s_node_data(n2));
+    CU_ASSERT(s_dealer_recv(dealer));
+    CU_ASSERT_EQUAL(s_dm.kind, WEIR_DATA_CREDIT);
+    CU_ASSERT_STRING_EQUAL(s_dm.job, JOB_ID);
+    CU_ASSERT_EQUAL(s_dm.attempt, ATTEMPT);
+    CU_ASSERT_EQUAL(s_dm.channel, 0);
+    CU_ASSERT_EQUAL(s_dm.credits, 2);
+    return dealer;
+}
+
+static void a_frame_without_credit_is_refused(void)
+{
+    node_t n2;
+    s_receiver_up(&n2);
     weir_frame_hdr_t h = {
         .attempt = ATTEMPT, .channel = 0, .has_watermark = true, .watermark_ms = 1000};
     snprintf(h.job, sizeof h.job, JOB_ID);
@@ -929,22 +957,7 @@ static void a_frame_without_credit_is_refused(void)
 
     /* n1's sender says hello on channel 0; the receiver grants its two
      * buffers as credit, back to that sender. */
-    void *dealer = zmq_socket(s_zctx, ZMQ_DEALER);
-    int linger = 0, timeout = 5000;
-    zmq_setsockopt(dealer, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(dealer, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    CU_ASSERT_EQUAL_FATAL(zmq_connect(dealer, n2.endpoint), 0);
-    uint32_t ch0 = 0;
-    CU_ASSERT_EQUAL(weir_wire_send_hello(dealer, JOB_ID, ATTEMPT, &ch0, 1), 0);
-    zmq_pollitem_t it = {.socket = n2.router, .events = ZMQ_POLLIN};
-    CU_ASSERT_EQUAL_FATAL(zmq_poll(&it, 1, 5000), 1);
-    CU_ASSERT_TRUE(s_node_data(&n2));
-    CU_ASSERT_FATAL(s_dealer_recv(dealer));
-    CU_ASSERT_EQUAL(s_dm.kind, WEIR_DATA_CREDIT);
-    CU_ASSERT_STRING_EQUAL(s_dm.job, JOB_ID);
-    CU_ASSERT_EQUAL(s_dm.attempt, ATTEMPT);
-    CU_ASSERT_EQUAL(s_dm.channel, 0);
-    CU_ASSERT_EQUAL(s_dm.credits, 2);
+    void *dealer = s_sender_hello(&n2);
 
     /* Two frames use the two credits; the third is refused. */
     h.channel = 0;
@@ -986,6 +999,142 @@ static void a_frame_without_credit_is_refused(void)
     s_down();
 }
 
+static void a_malformed_batch_fails_its_keyed_task_and_nothing_else(void)
+{
+    node_t n2;
+    s_receiver_up(&n2);
+    void *dealer = s_sender_hello(&n2);
+    weir_frame_hdr_t h = {.attempt = ATTEMPT, .channel = 0};
+    snprintf(h.job, sizeof h.job, JOB_ID);
+    zmq_msg_t junk;
+    zmq_msg_init_size(&junk, 16);
+    memset(zmq_msg_data(&junk), 0xFF, 16);
+    CU_ASSERT_EQUAL(weir_df_on_frame(n2.df, &h, &junk), 0);
+    CU_ASSERT_EQUAL(zmq_msg_size(&junk), 0); /* moved to the consumer */
+    zmq_msg_close(&junk);
+    int64_t deadline = s_mono_ms() + 5000;
+    while (n2.done_events == 0 && s_mono_ms() < deadline) {
+        struct pollfd p = {.fd = weir_queue_fd(n2.events), .events = POLLIN};
+        poll(&p, 1, 100);
+        s_node_events(&n2);
+    }
+    CU_ASSERT_EQUAL(n2.done_events, 1);
+    for (uint32_t i = 0; i < weir_df_n_local(n2.df); i++) {
+        weir_df_stats_t st;
+        weir_df_stats(n2.df, i, &st);
+        if (st.task == 1) {
+            CU_ASSERT_EQUAL(st.state, WEIR_DF_FAILED);
+            CU_ASSERT_PTR_NOT_NULL(strstr(st.error, "malformed batch on channel 0"));
+            CU_ASSERT_PTR_NOT_NULL(strstr(st.error, "source split 0"));
+        } else {
+            CU_ASSERT_EQUAL(st.state, WEIR_DF_RUNNING);
+        }
+    }
+    zmq_close(dealer);
+    weir_df_destroy(&n2.df);
+    CU_ASSERT_EQUAL(s_count_files("results", "part-"), 0);
+    CU_ASSERT_EQUAL(s_count_files("results", ".part-"), 0);
+    s_node_down(&n2);
+    s_down();
+}
+
+static void a_sender_whose_receiver_never_deploys_waits_and_cancels_promptly(void)
+{
+    s_up();
+    s_make_rows(testrand_seed_at(0) + 600, 400, false);
+    s_write_csv("in.csv");
+    CU_ASSERT_EQUAL_FATAL(s_parse_job(2, 3, "in.csv", "sink: {path: results}\n"), 0);
+    node_t nodes[2];
+    s_node_up(&nodes[0], "n1", true);
+    s_node_up(&nodes[1], "n2", true);
+    weir_df_task_t tasks[WEIR_PLAN_MAX_TASKS];
+    uint32_t n_tasks = s_plan(nodes, 2, tasks);
+    CU_ASSERT_EQUAL_FATAL(s_start(&nodes[0], tasks, n_tasks, 1), 0);
+    /* n2 never runs its part: n1's source has no credit for n2's keyed
+     * task, so it holds its rows (nothing is dropped) and keeps saying
+     * hello; n1's keyed tasks wait for n2's source. */
+    CU_ASSERT_FALSE(s_run(nodes, 2, 300));
+    CU_ASSERT(nodes[1].dropped >= 2);
+    for (uint32_t i = 0; i < weir_df_n_local(nodes[0].df); i++) {
+        weir_df_stats_t st;
+        weir_df_stats(nodes[0].df, i, &st);
+        CU_ASSERT_EQUAL(st.state, WEIR_DF_RUNNING);
+    }
+    int64_t t0 = s_mono_ms();
+    weir_df_destroy(&nodes[0].df);
+    CU_ASSERT(s_mono_ms() - t0 < 1000);
+    CU_ASSERT_EQUAL(s_count_files("results", "part-"), 0);
+    CU_ASSERT_EQUAL(s_count_files("results", ".part-"), 0);
+    s_node_down(&nodes[0]);
+    s_node_down(&nodes[1]);
+    s_down();
+}
+
+static void bad_rows_go_beside_the_results_with_line_and_reason(void)
+{
+    s_up();
+    char path[128];
+    snprintf(path, sizeof path, "%s/in.csv", s_dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, CSV_HEADER);
+    fprintf(f, "1,a,%" PRId64 ",2.5\n", T0);      /* line 2 */
+    fprintf(f, "1,b,%" PRId64 ",abc\n", T0 + 10); /* line 3: bad number */
+    fprintf(f, "2,c,%" PRId64 "\n", T0 + 20);     /* line 4: a field short */
+    fprintf(f, "2,d,yesterday,1\n");              /* line 5: bad timestamp */
+    fprintf(f, "1,e,%" PRId64 ",1.5\n", T0 + 30); /* line 6 */
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(s_parse_job(1, 2, "in.csv", "sink: {path: out/results}\n"), 0);
+    node_t n1;
+    s_node_up(&n1, "n1", false);
+    weir_df_task_t tasks[WEIR_PLAN_MAX_TASKS];
+    uint32_t n_tasks = s_plan(&n1, 1, tasks);
+    CU_ASSERT_EQUAL_FATAL(s_start(&n1, tasks, n_tasks, 1), 0);
+    CU_ASSERT_TRUE(s_run(&n1, 1, RUN_LIMIT_MS));
+    uint64_t bad = 0, in = 0;
+    for (uint32_t i = 0; i < weir_df_n_local(n1.df); i++) {
+        weir_df_stats_t st;
+        weir_df_stats(n1.df, i, &st);
+        CU_ASSERT_EQUAL(st.state, WEIR_DF_FINISHED);
+        bad += st.bad;
+        in += st.kind == WEIR_TASK_WINDOW ? st.rows_in : 0;
+    }
+    CU_ASSERT_EQUAL(bad, 3);
+    CU_ASSERT_EQUAL(in, 2);
+    /* bad/ is beside results/, one file per split. */
+    snprintf(path, sizeof path, "%s/out/bad/part-src-0.csv", s_dir);
+    char *text = s_slurp(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_EQUAL(strncmp(text, "file,line,reason,record\n", 24), 0);
+    char in_csv[128];
+    snprintf(in_csv, sizeof in_csv, "%s/in.csv,3,", s_dir);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, in_csv));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "abc"));
+    in_csv[strlen(in_csv) - 2] = '4';
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, in_csv));
+    in_csv[strlen(in_csv) - 2] = '5';
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, in_csv));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "yesterday"));
+    CU_ASSERT_PTR_NULL(strstr(text, ",2,"));
+    CU_ASSERT_PTR_NULL(strstr(text, ",6,"));
+    free(text);
+    /* The good rows are counted: key 1, one window, 2 rows, 4.0. */
+    int found = 0;
+    for (uint32_t k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/out/results/part-%u.csv", s_dir, k);
+        text = s_slurp(path);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+        char want[128];
+        snprintf(want, sizeof want, "\n1,%" PRId64 ",%" PRId64 ",2,4.0\n", T0 - T0 % WIN_MS,
+                 T0 - T0 % WIN_MS + WIN_MS);
+        found += strstr(text, want) != NULL;
+        free(text);
+    }
+    CU_ASSERT_EQUAL(found, 1);
+    s_node_down(&n1);
+    s_down();
+}
+
 void test_dataflow_register(void)
 {
     CU_pSuite s = CU_add_suite("dataflow", NULL, NULL);
@@ -1006,4 +1155,10 @@ void test_dataflow_register(void)
     CU_add_test(s, "destroy returns promptly even when nobody drains the events",
                 destroy_returns_promptly_even_when_nobody_drains_the_events);
     CU_add_test(s, "a frame without credit is refused", a_frame_without_credit_is_refused);
+    CU_add_test(s, "a malformed batch fails its keyed task and nothing else",
+                a_malformed_batch_fails_its_keyed_task_and_nothing_else);
+    CU_add_test(s, "a sender whose receiver never deploys waits and cancels promptly",
+                a_sender_whose_receiver_never_deploys_waits_and_cancels_promptly);
+    CU_add_test(s, "bad rows go beside the results with line and reason",
+                bad_rows_go_beside_the_results_with_line_and_reason);
 }
