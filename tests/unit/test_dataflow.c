@@ -702,7 +702,7 @@ static void s_two_nodes(const char *extra, uint64_t seed, bool n2_starts_late)
         /* n2 gets the deployment later: n1's senders find nobody there and
          * say hello again every 100 ms until somebody answers. */
         CU_ASSERT_FALSE(s_run(nodes, 2, 250));
-        CU_ASSERT(nodes[1].dropped >= 2);
+        CU_ASSERT(nodes[1].dropped >= 1);
         CU_ASSERT_FALSE(weir_df_done(nodes[0].df));
     }
     CU_ASSERT_EQUAL_FATAL(s_start(&nodes[1], tasks, n_tasks, 2), 0);
@@ -1054,7 +1054,7 @@ static void a_sender_whose_receiver_never_deploys_waits_and_cancels_promptly(voi
      * task, so it holds its rows (nothing is dropped) and keeps saying
      * hello; n1's keyed tasks wait for n2's source. */
     CU_ASSERT_FALSE(s_run(nodes, 2, 300));
-    CU_ASSERT(nodes[1].dropped >= 2);
+    CU_ASSERT(nodes[1].dropped >= 1);
     for (uint32_t i = 0; i < weir_df_n_local(nodes[0].df); i++) {
         weir_df_stats_t st;
         weir_df_stats(nodes[0].df, i, &st);
