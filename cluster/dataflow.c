@@ -131,8 +131,14 @@ static void s_done_event(s_task_t *t)
 {
     weir_df_event_t ev = {.kind = WEIR_DF_EV_TASK_DONE, .df_id = t->df->id,
                           .task = t->spec.plan.index};
-    while (weir_queue_push(t->df->events, &ev) != 0)
+    /* A full queue waits for the I/O thread, unless it is joining this
+     * task in weir_df_destroy: then it drains nothing and would wait for
+     * us forever. The task's state is set already; nobody needs the event. */
+    while (weir_queue_push(t->df->events, &ev) != 0) {
+        if (atomic_load(&t->df->cancel))
+            return;
         usleep(1000);
+    }
 }
 
 /* Busy/backpressure accounting, folded into per-mille of the last second. */

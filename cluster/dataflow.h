@@ -107,7 +107,9 @@ void weir_df_stats(const weir_df_t *df, uint32_t i, weir_df_stats_t *out);
 /* True when every local task has ended (finished, failed or canceled). */
 bool weir_df_done(const weir_df_t *df);
 
-/* Asks every task to stop; returns at once. */
+/* Asks every task to stop; returns at once. A task that ends after this
+ * may not post TASK_DONE when the events queue is full: poll
+ * weir_df_done() rather than wait for the events. */
 void weir_df_cancel(weir_df_t *df);
 /* Cancels, joins the task threads, frees. Sets *df = NULL. */
 void weir_df_destroy(weir_df_t **df);

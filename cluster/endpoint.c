@@ -21,9 +21,10 @@ static int s_split(const char *ep, char *host, size_t hcap, long *port, char *er
     }
     memcpy(host, h, (size_t)(colon - h));
     host[colon - h] = 0;
-    char *end;
-    *port = strtol(colon + 1, &end, 10);
-    if (*end || colon[1] == 0 || *port < 0 || *port > 65535) {
+    /* Digits only: strtol alone would also take " 80", "+80" and "-0". */
+    size_t digits = strspn(colon + 1, "0123456789");
+    *port = digits ? strtol(colon + 1, NULL, 10) : -1;
+    if (digits == 0 || colon[1 + digits] != 0 || *port > 65535) {
         snprintf(err, ecap, "endpoint '%s' has a bad port (0..65535)", ep);
         return WEIR_EINVAL;
     }

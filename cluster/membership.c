@@ -66,9 +66,12 @@ uint32_t weir_members_expire(weir_members_t *m, int64_t now_ms, uint32_t *dead, 
     for (uint32_t i = 0; i < m->n; i++) {
         weir_member_t *x = &m->nodes[i];
         if (x->alive && now_ms - x->last_seen_ms > m->timeout_ms) {
+            /* A death that cannot be reported now stays for the next call:
+             * marked DEAD unreported, its jobs would never fail. */
+            if (n == cap)
+                break;
             x->alive = false;
-            if (n < cap)
-                dead[n++] = i;
+            dead[n++] = i;
         }
     }
     return n;

@@ -51,8 +51,10 @@ int weir_members_register(weir_members_t *m, const char *id, const char *endpoin
  * it must register) or WEIR_ESTALE (known but dead: it must register). */
 int weir_members_heartbeat(weir_members_t *m, const char *id, int64_t now_ms);
 
-/* Marks nodes silent for longer than the timeout DEAD; writes their
- * indexes into dead[] (up to cap) and returns how many died now. */
+/* Marks nodes silent for longer than the timeout DEAD, at most cap of them
+ * per call; writes their indexes into dead[] and returns how many died now.
+ * Nodes beyond cap stay ALIVE until the next call, so every node that
+ * becomes DEAD is reported exactly once. */
 uint32_t weir_members_expire(weir_members_t *m, int64_t now_ms, uint32_t *dead, uint32_t cap);
 
 int weir_members_find(const weir_members_t *m, const char *id);
