@@ -480,7 +480,11 @@ static int s_src_setup(s_src_t *x, char *err, size_t cap)
     return 0;
 }
 
-static void s_src_teardown(s_src_t *x)
+/* Frees what the source set up. finished: the last frames were sent and
+ * should still reach their peers (the sockets linger up to 5 s); otherwise
+ * (canceled, failed) undelivered frames are dropped at once, so a node
+ * never waits on a peer that is gone. */
+static void s_src_teardown(s_src_t *x, bool finished)
 {
     for (uint32_t k = 0; x->out && k < x->P; k++) {
         s_out_t *o = &x->out[k];
@@ -490,6 +494,10 @@ static void s_src_teardown(s_src_t *x)
             weir_batch_destroy(&o->fill);
     }
     for (uint32_t d = 0; d < x->n_dealers; d++) {
+        if (!finished) {
+            int zero = 0;
+            zmq_setsockopt(x->dealers[d].sock, ZMQ_LINGER, &zero, sizeof zero);
+        }
         zmq_socket_monitor(x->dealers[d].sock, NULL, 0);
         if (x->dealers[d].mon)
             zmq_close(x->dealers[d].mon);
@@ -650,7 +658,7 @@ static void *s_source_main(void *arg)
     weir_csvsrc_destroy(&src);
     weir_gensrc_destroy(&gen);
     weir_batch_destroy(&parse);
-    s_src_teardown(&x);
+    s_src_teardown(&x, true);
     atomic_store_explicit(&t->st.state, WEIR_DF_FINISHED, memory_order_release);
     weir_wire_thread_cleanup();
     s_done_event(t);
@@ -669,7 +677,7 @@ fail:
     weir_csvsrc_destroy(&src);
     weir_gensrc_destroy(&gen);
     weir_batch_destroy(&parse);
-    s_src_teardown(&x);
+    s_src_teardown(&x, false);
     s_fail(t, "%s", err[0] ? err : weir_strerror(rc));
     weir_wire_thread_cleanup();
     s_done_event(t);
@@ -678,7 +686,7 @@ canceled:
     weir_csvsrc_destroy(&src);
     weir_gensrc_destroy(&gen);
     weir_batch_destroy(&parse);
-    s_src_teardown(&x);
+    s_src_teardown(&x, false);
     atomic_store_explicit(&t->st.state, WEIR_DF_CANCELED, memory_order_release);
     weir_wire_thread_cleanup();
     s_done_event(t);

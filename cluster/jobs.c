@@ -73,6 +73,8 @@ int weir_jobs_task_update(weir_jobrec_t *r, uint32_t attempt, uint32_t task,
 {
     if (attempt != r->attempt || task >= r->n_tasks)
         return -1; /* an older attempt, or garbage: fenced */
+    if (node_id && strcmp(r->task_node[task], node_id) != 0)
+        return -1; /* only the node that runs a task reports on it */
     weir_task_status_t *s = &r->status[task];
     /* A final task state never goes back (a late heartbeat may carry an
      * older snapshot than the task's final report). */
@@ -86,6 +88,12 @@ int weir_jobs_task_update(weir_jobrec_t *r, uint32_t attempt, uint32_t task,
         snprintf(r->error, sizeof r->error, "task %u (%s %u) on node %s failed: %s", task,
                  t->kind == WEIR_TASK_SOURCE ? "source split" : "window", 
                  t->kind == WEIR_TASK_SOURCE ? t->split : t->keyed_index, node_id, st->error);
+        s_fail(r, now_ms);
+        return WEIR_JOB_FAILED;
+    }
+    if (st->state == 5) { /* canceled by its node (shutting down), not by us */
+        snprintf(r->error, sizeof r->error, "task %u was canceled on node %s (node stopping?)",
+                 task, node_id ? node_id : "?");
         s_fail(r, now_ms);
         return WEIR_JOB_FAILED;
     }

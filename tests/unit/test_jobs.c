@@ -327,6 +327,27 @@ static void the_job_watermark_is_the_minimum_over_its_keyed_tasks(void)
     weir_jobs_destroy(&r);
 }
 
+static void only_the_node_that_runs_a_task_reports_on_it(void)
+{
+    weir_jobrec_t *r = s_running_job();
+    weir_task_status_t st = s_st(4);
+    snprintf(st.error, sizeof st.error, "boom");
+    const char *other = strcmp(r->task_node[0], "n1") == 0 ? "n2" : "n1";
+    CU_ASSERT_EQUAL(weir_jobs_task_update(r, r->attempt, 0, &st, other, 500), -1);
+    CU_ASSERT_EQUAL(r->state, WEIR_JOB_RUNNING);
+    CU_ASSERT_EQUAL(s_report(r, 0, 4), WEIR_JOB_FAILED);
+    weir_jobs_destroy(&r);
+}
+
+static void a_task_canceled_by_its_node_fails_the_job(void)
+{
+    weir_jobrec_t *r = s_running_job();
+    CU_ASSERT_EQUAL(s_report(r, 1, 5), WEIR_JOB_FAILED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->error, "canceled on node"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->error, r->task_node[1]));
+    weir_jobs_destroy(&r);
+}
+
 void test_jobs_register(void)
 {
     CU_pSuite s = CU_add_suite("jobs", NULL, NULL);
@@ -347,6 +368,10 @@ void test_jobs_register(void)
     CU_add_test(s, "reports of an older attempt are ignored",
                 reports_of_an_older_attempt_are_ignored);
     CU_add_test(s, "a final task state never goes back", a_final_task_state_never_goes_back);
+    CU_add_test(s, "only the node that runs a task reports on it",
+                only_the_node_that_runs_a_task_reports_on_it);
+    CU_add_test(s, "a task canceled by its node fails the job",
+                a_task_canceled_by_its_node_fails_the_job);
     CU_add_test(s, "only an active job can be canceled", only_an_active_job_can_be_canceled);
     CU_add_test(s, "the job watermark is the minimum over its keyed tasks",
                 the_job_watermark_is_the_minimum_over_its_keyed_tasks);
