@@ -385,11 +385,16 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         o->fill = NULL;
         atomic_fetch_add(&x->t->st.rows_out, rows);
     } else {
+        /* Backlog: a sender that had to wait for this credit has more to
+         * send than its credits allow; it says so, and the receiver hands
+         * it a floating buffer when one is free. */
+        uint32_t backlog = 0;
         while (!weir_credit_tx_take(x->tx, k)) {
             if (atomic_load(&x->df->cancel))
                 return WEIR_ECANCELED;
             if (x->lost)
                 return WEIR_ETIMEDOUT;
+            backlog = 1;
             s_src_wait(x);
         }
         weir_frame_hdr_t h = {0};
@@ -400,6 +405,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         h.has_watermark = true;
         h.watermark_ms = wm;
         h.end_of_stream = eos;
+        h.backlog = eos ? 0 : backlog;
         h.ingest_us = eos ? s_wall_us() : x->wm_ingest_us;
         int rc = weir_wire_send_frame(x->dealers[o->dealer].sock, &h, o->fill, x->scratch);
         if (rc)
