@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -121,6 +123,21 @@ static void s_tail(const char *log)
     fclose(f);
 }
 
+/* True when nothing listens on 127.0.0.1:port (we could bind it). */
+static bool s_port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return true;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
 static int s_down(const char *dir, bool quiet)
 {
     char pidfile[PATH_MAX];
@@ -209,6 +226,13 @@ static int s_up(int nodes, const char *dir_arg, int port)
             return 1;
         }
     }
+    if (!s_port_free(port)) {
+        fprintf(stderr,
+                "weir local up: port %d on 127.0.0.1 is in use (another cluster or program); "
+                "choose another with --port\n",
+                port);
+        return 1;
+    }
     char bin[PATH_MAX];
     if (s_bin_dir(bin, sizeof bin) != 0) {
         fprintf(stderr, "weir local up: cannot find my own binary directory\n");
@@ -237,6 +261,24 @@ static int s_up(int nodes, const char *dir_arg, int port)
     pid_t cpid = s_spawn(cargv, clog);
     fprintf(pf, "coordinator %d\n", (int)cpid);
     fflush(pf);
+    /* Nodes start only once our coordinator answers, so they can never
+     * register with another process that holds the port. */
+    bool up = false;
+    for (int t = 0; t < 100 && !up; t++) {
+        if (!s_child_alive(cpid))
+            break;
+        up = s_count_alive_nodes(endpoint) >= 0;
+        if (!up)
+            usleep(100 * 1000);
+    }
+    if (!up) {
+        fclose(pf);
+        fprintf(stderr, "weir local up: the coordinator did not start listening on port %d\n",
+                port);
+        s_tail(clog);
+        s_down(dir, true);
+        return 1;
+    }
     char logs[LOCAL_MAX_NODES][PATH_MAX];
     pid_t npids[LOCAL_MAX_NODES];
     for (int i = 0; i < nodes; i++) {

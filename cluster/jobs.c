@@ -59,13 +59,41 @@ int weir_jobs_place(weir_jobrec_t *r, const weir_members_t *m, char *err, size_t
     }
     r->attempt++;
     r->state = WEIR_JOB_RUNNING;
+    r->placed_ms = r->submitted_ms;
     return 0;
+}
+
+
+/* Tasks that had not ended are canceled with their job (what `weir
+ * status` then shows). */
+static void s_end_tasks(weir_jobrec_t *r)
+{
+    for (uint32_t i = 0; i < r->n_tasks; i++)
+        if (r->status[i].state < 3)
+            r->status[i].state = 5;
 }
 
 static void s_fail(weir_jobrec_t *r, int64_t now_ms)
 {
     r->state = WEIR_JOB_FAILED;
     r->ended_ms = now_ms;
+    s_end_tasks(r);
+}
+
+int weir_jobs_check_deploy(weir_jobrec_t *r, int64_t now_ms, int64_t timeout_ms)
+{
+    if (r->state != WEIR_JOB_RUNNING || now_ms - r->placed_ms < timeout_ms)
+        return -1;
+    for (uint32_t i = 0; i < r->n_tasks; i++) {
+        if (r->status[i].state != 1)
+            continue;
+        snprintf(r->error, sizeof r->error,
+                 "task %u was not started by node %s within %lld ms of the deployment", i,
+                 r->task_node[i], (long long)timeout_ms);
+        s_fail(r, now_ms);
+        return WEIR_JOB_FAILED;
+    }
+    return -1;
 }
 
 int weir_jobs_task_update(weir_jobrec_t *r, uint32_t attempt, uint32_t task,
@@ -127,6 +155,7 @@ bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms)
     r->state = WEIR_JOB_CANCELED;
     snprintf(r->error, sizeof r->error, "%s", why);
     r->ended_ms = now_ms;
+    s_end_tasks(r);
     return true;
 }
 

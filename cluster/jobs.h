@@ -56,6 +56,7 @@ typedef struct {
     char task_node[WEIR_PLAN_MAX_TASKS][WEIR_NODE_ID_MAX];
     weir_task_status_t status[WEIR_PLAN_MAX_TASKS];
     int64_t submitted_ms, ended_ms;   /* wall clock */
+    int64_t placed_ms;                /* wall clock of the last placement */
 } weir_jobrec_t;
 
 /* Makes a CREATED record (copies yaml). NULL on OOM. */
@@ -64,7 +65,7 @@ weir_jobrec_t *weir_jobs_new(const char *id, const char *yaml, const char *base_
 void weir_jobs_destroy(weir_jobrec_t **r);
 
 /* Plans the job over the ALIVE nodes of m and moves it to RUNNING with
- * attempt + 1. 0, or WEIR_EINVAL when no node is alive (err says so). */
+ * attempt + 1 (placed_ms = submitted_ms; callers may set it later). 0, or WEIR_EINVAL when no node is alive (err says so). */
 int weir_jobs_place(weir_jobrec_t *r, const weir_members_t *m, char *err, size_t err_cap);
 
 /* A task report. Returns the new job state if it changed, else -1. */
@@ -74,6 +75,11 @@ int weir_jobs_task_update(weir_jobrec_t *r, uint32_t attempt, uint32_t task,
 /* Node node_id is lost. Returns WEIR_JOB_FAILED if the job failed because
  * of it, else -1. */
 int weir_jobs_node_lost(weir_jobrec_t *r, const char *node_id, const char *why, int64_t now_ms);
+
+/* A RUNNING job whose tasks are not all started (a node never answered the
+ * deployment) timeout_ms after placement fails, naming the task and node.
+ * Returns WEIR_JOB_FAILED if it failed now, else -1. */
+int weir_jobs_check_deploy(weir_jobrec_t *r, int64_t now_ms, int64_t timeout_ms);
 
 /* Cancels a RUNNING or CREATED job. Returns true if it was active. */
 bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms);

@@ -31,6 +31,7 @@
 #include "wire.h"
 
 #define COORD_MAX_JOBS 4096
+#define COORD_DEPLOY_TIMEOUT_MS 10000 /* a task not started by then fails its job */
 
 typedef struct {
     void *zctx, *router;
@@ -286,11 +287,37 @@ static void s_status_from_wire(const Weir__V1__TaskStats *ts, weir_task_status_t
     snprintf(st->error, sizeof st->error, "%s", ts->error ? ts->error : "");
 }
 
+/* A node runs a task of an attempt this coordinator does not run (the job
+ * ended, a newer attempt exists, or the job is unknown after a restart):
+ * tell that node to stop it, so it writes nothing more. */
+static void coord_cancel_stale(coord_t *c, const char *node_id, const char *job,
+                               uint32_t attempt)
+{
+    int idx = weir_members_find(&c->members, node_id);
+    if (idx < 0)
+        return;
+    const weir_member_t *m = &c->members.nodes[idx];
+    Weir__V1__CancelJob cj = WEIR__V1__CANCEL_JOB__INIT;
+    cj.job = (char *)job;
+    cj.attempt = attempt;
+    cj.reason = "the coordinator does not run this attempt";
+    Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+    e.body_case = WEIR__V1__ENVELOPE__BODY_CANCEL_JOB;
+    e.cancel_job = &cj;
+    weir_wire_send(c->router, m->rid, m->rid_len, &e);
+}
+
 static void coord_on_task_stats(coord_t *c, const char *node_id, const Weir__V1__TaskStats *ts)
 {
     if (!ts || !ts->job)
         return;
     weir_jobrec_t *r = coord_find_job(c, ts->job);
+    bool live = ts->state == WEIR__V1__TASK_STATE__TASK_RUNNING ||
+                ts->state == WEIR__V1__TASK_STATE__TASK_DEPLOYING;
+    if (live && (!r || r->state != WEIR_JOB_RUNNING || ts->attempt != r->attempt)) {
+        coord_cancel_stale(c, node_id, ts->job, ts->attempt);
+        return;
+    }
     if (!r)
         return;
     weir_task_status_t st;
@@ -501,8 +528,26 @@ static void coord_on_message(coord_t *c)
         bool was_alive = prev >= 0 && c->members.nodes[prev].alive;
         int32_t old_pid = prev >= 0 ? c->members.nodes[prev].pid : 0;
         Weir__V1__RegisterAck ack = WEIR__V1__REGISTER_ACK__INIT;
-        if (was_alive && old_pid != g->pid)
-            coord_node_lost(c, (uint32_t)prev, "it restarted");
+        char why[512];
+        const weir_member_t *old = prev >= 0 ? &c->members.nodes[prev] : NULL;
+        if (was_alive && (old->rid_len != rl || memcmp(old->rid, r, rl) != 0)) {
+            /* Another process claims a live node's id: refuse it, so that it
+             * cannot take over that node's tasks. A restarted node gets its
+             * id back once the old entry has timed out. */
+            snprintf(why, sizeof why,
+                     "node id '%s' is taken by a live node (pid %d, data %s); choose another "
+                     "--id, or wait %lld ms if that node has just stopped",
+                     g->node_id, old_pid, old->endpoint, (long long)c->hb_timeout_ms);
+            ack.ok = false;
+            ack.error = why;
+            Weir__V1__Envelope out = WEIR__V1__ENVELOPE__INIT;
+            out.body_case = WEIR__V1__ENVELOPE__BODY_REGISTER_ACK;
+            out.register_ack = &ack;
+            weir_wire_send(c->router, r, rl, &out);
+            weir_log_warn("refused a second node with the id %s (pid %d, data %s)", g->node_id,
+                          g->pid, g->data_endpoint);
+            break;
+        }
         int idx = weir_members_register(&c->members, g->node_id ? g->node_id : "",
                                         g->data_endpoint ? g->data_endpoint : "", r, rl, g->pid,
                                         now);
@@ -521,7 +566,12 @@ static void coord_on_message(coord_t *c)
     }
     case WEIR__V1__ENVELOPE__BODY_HEARTBEAT: {
         const Weir__V1__Heartbeat *h = e->heartbeat;
-        int idx = weir_members_heartbeat(&c->members, h->node_id ? h->node_id : "", now);
+        int known = weir_members_find(&c->members, h->node_id ? h->node_id : "");
+        /* Only the connection that registered an id may heartbeat for it. */
+        int idx = known >= 0 && c->members.nodes[known].rid_len == rl &&
+                          memcmp(c->members.nodes[known].rid, r, rl) == 0
+                      ? weir_members_heartbeat(&c->members, h->node_id, now)
+                      : WEIR_ENOTFOUND;
         if (idx < 0) {
             Weir__V1__RegisterAck ack = WEIR__V1__REGISTER_ACK__INIT;
             ack.ok = false;
@@ -633,6 +683,9 @@ int coord_run(const coord_opts_t *o)
                     break;
                 coord_on_message(c);
             }
+        for (uint32_t j = 0; j < c->n_jobs; j++)
+            if (weir_jobs_check_deploy(c->jobs[j], weir_wall_ms(), COORD_DEPLOY_TIMEOUT_MS) >= 0)
+                coord_job_ended(c, c->jobs[j]);
         uint32_t dead[WEIR_MAX_NODES];
         uint32_t nd = weir_members_expire(&c->members, weir_mono_ms(), dead, WEIR_MAX_NODES);
         for (uint32_t i = 0; i < nd; i++) {

@@ -289,9 +289,19 @@ static void node_on_control(node_t *n)
             if (e->register_ack->heartbeat_interval_ms)
                 n->hb_interval_ms = (int64_t)e->register_ack->heartbeat_interval_ms;
         } else {
+            /* Refused or expired: the coordinator has written off whatever
+             * this node ran (its jobs failed), so those tasks stop now; then
+             * register again (node_run retries every second). */
             weir_log_warn("coordinator: %s; registering again", e->register_ack->error);
+            if (n->registered)
+                while (n->n_dfs > 0) {
+                    weir_log_warn("canceling job %s attempt %u: the coordinator no longer "
+                                  "counts this node",
+                                  weir_df_job(n->dfs[0]), weir_df_attempt(n->dfs[0]));
+                    node_remove_df(n, 0);
+                }
             n->registered = false;
-            node_send_register(n);
+            n->last_register_ms = weir_mono_ms();
         }
         break;
     case WEIR__V1__ENVELOPE__BODY_DEPLOY: node_on_deploy(n, e->deploy); break;

@@ -348,6 +348,20 @@ static void a_task_canceled_by_its_node_fails_the_job(void)
     weir_jobs_destroy(&r);
 }
 
+static void a_task_not_started_in_time_fails_the_job_naming_its_node(void)
+{
+    weir_jobrec_t *r = s_running_job();
+    for (uint32_t i = 1; i < r->n_tasks; i++)
+        s_report(r, i, 2);
+    CU_ASSERT_EQUAL(weir_jobs_check_deploy(r, r->placed_ms + 9999, 10000), -1);
+    CU_ASSERT_EQUAL(weir_jobs_check_deploy(r, r->placed_ms + 10000, 10000), WEIR_JOB_FAILED);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->error, "task 0 was not started by node"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->error, r->task_node[0]));
+    for (uint32_t i = 0; i < r->n_tasks; i++)
+        CU_ASSERT_EQUAL(r->status[i].state, 5); /* shown as canceled with the job */
+    weir_jobs_destroy(&r);
+}
+
 void test_jobs_register(void)
 {
     CU_pSuite s = CU_add_suite("jobs", NULL, NULL);
@@ -370,6 +384,8 @@ void test_jobs_register(void)
     CU_add_test(s, "a final task state never goes back", a_final_task_state_never_goes_back);
     CU_add_test(s, "only the node that runs a task reports on it",
                 only_the_node_that_runs_a_task_reports_on_it);
+    CU_add_test(s, "a task not started in time fails the job naming its node",
+                a_task_not_started_in_time_fails_the_job_naming_its_node);
     CU_add_test(s, "a task canceled by its node fails the job",
                 a_task_canceled_by_its_node_fails_the_job);
     CU_add_test(s, "only an active job can be canceled", only_an_active_job_can_be_canceled);
