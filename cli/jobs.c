@@ -159,7 +159,8 @@ int cli_submit(const char *endpoint, int argc, char **argv)
         free(yaml);
         return 1;
     }
-    int rc = weir_jobspec_parse(yaml, len, path, base, WEIR_JOBSPEC_CHECK_PATHS | WEIR_JOBSPEC_RUNNABLE, job, err,
+    int rc = weir_jobspec_parse(yaml, len, path, base, WEIR_JOBSPEC_CHECK_PATHS | WEIR_JOBSPEC_RUNNABLE | WEIR_JOBSPEC_CHECK_OUTPUT,
+                                job, err,
                                 sizeof err);
     if (rc) {
         fprintf(stderr, "weir: %s\n", err);

@@ -132,8 +132,18 @@ static void s_free(weir_csvsink_t *s)
 int weir_csvsink_open(const char *dir, const char *name, const char *const *header, int n_cols,
                       weir_csvsink_t **out)
 {
-    if (!name[0] || strchr(name, '/'))
+    return weir_csvsink_open_tagged(dir, name, NULL, header, n_cols, out);
+}
+
+int weir_csvsink_open_tagged(const char *dir, const char *name, const char *tag,
+                             const char *const *header, int n_cols, weir_csvsink_t **out)
+{
+    if (!name[0] || strchr(name, '/') || (tag && (!tag[0] || strchr(tag, '/'))))
         return -EINVAL;
+    char hidden[512];
+    if (snprintf(hidden, sizeof hidden, ".%s%s%s", tag ? tag : "", tag ? "." : "", name) >=
+        (int)sizeof hidden)
+        return -ENAMETOOLONG;
     int rc = s_mkdirs(dir);
     if (rc)
         return rc;
@@ -142,7 +152,7 @@ int weir_csvsink_open(const char *dir, const char *name, const char *const *head
         return -ENOMEM;
     s->fd = -1;
     s->dir = strdup(dir);
-    s->tmp_path = s_join(dir, ".", name, ".inprogress");
+    s->tmp_path = s_join(dir, "", hidden, ".inprogress");
     s->final_path = s_join(dir, "", name, "");
     s->buf = malloc(S_BUF_BYTES);
     if (!s->dir || !s->tmp_path || !s->final_path || !s->buf) {

@@ -35,6 +35,12 @@ typedef struct weir_csvsink weir_csvsink_t;
 int weir_csvsink_open(const char *dir, const char *name, const char *const *header, int n_cols,
                       weir_csvsink_t **out);
 
+/* As weir_csvsink_open, with the in-progress file named
+ * ".<tag>.<name>.inprogress", so that writers of different jobs (tags)
+ * never share one. tag: no '/', not empty. */
+int weir_csvsink_open_tagged(const char *dir, const char *name, const char *tag,
+                             const char *const *header, int n_cols, weir_csvsink_t **out);
+
 /* Row building: add fields left to right, then end the row. Each returns 0
  * or -errno (a full disk surfaces here or at close). */
 int weir_csvsink_str(weir_csvsink_t *s, const char *v, size_t len);

@@ -207,8 +207,10 @@ static void s_src_on_bad(void *ctx, uint64_t line, const char *reason, const cha
     s_src_t *x = ctx;
     atomic_fetch_add(&x->t->st.bad, 1);
     if (!x->bad) {
-        char name[64];
-        snprintf(name, sizeof name, "part-src-%u.csv", x->t->spec.plan.split);
+        /* bad/ is shared by the jobs whose results lie beside it: the job
+         * id keeps their files apart. */
+        char name[128];
+        snprintf(name, sizeof name, "%s-src-%u.csv", x->df->job_id, x->t->spec.plan.split);
         const char *hdr[] = {"file", "line", "reason", "record"};
         if (weir_csvsink_open(x->df->bad_dir, name, hdr, 4, &x->bad) != 0)
             return; /* counted; reported as the task's error below if it persists */
@@ -766,7 +768,9 @@ static void *s_window_main(void *arg)
     }
     char name[64];
     snprintf(name, sizeof name, "part-%u.csv", k);
-    rc = weir_csvsink_open(job->sink.path, name, hdr, nh, &results);
+    char tag[96];
+    snprintf(tag, sizeof tag, "%s-%u", df->job_id, df->attempt);
+    rc = weir_csvsink_open_tagged(job->sink.path, name, tag, hdr, nh, &results);
     if (rc) {
         snprintf(err, sizeof err, "cannot open the result file in %s: %s", job->sink.path,
                  weir_strerror(rc));
@@ -776,7 +780,7 @@ static void *s_window_main(void *arg)
         const char *lh[WEIR_MAX_COLS];
         for (int i = 0; i < job->source.n_fields; i++)
             lh[i] = job->source.fields[i].name;
-        rc = weir_csvsink_open(job->late.path, name, lh, job->source.n_fields, &late);
+        rc = weir_csvsink_open_tagged(job->late.path, name, tag, lh, job->source.n_fields, &late);
         if (rc) {
             snprintf(err, sizeof err, "cannot open the late file in %s: %s", job->late.path,
                      weir_strerror(rc));

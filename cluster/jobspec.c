@@ -42,6 +42,7 @@
 #include "jobspec.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -746,6 +747,12 @@ static int s_check_readable(s_ctx_t *c, const yaml_node_t *n, const char *what, 
     if (rc)
         return s_fail_rc(c, rc, n->start_mark, "%s '%s' cannot be read: %s%s", what, path,
                          strerror_r(-rc, ebuf, sizeof ebuf), hint);
+    /* A FIFO or device would block or never end; the file is mapped. */
+    if (!S_ISREG(st.st_mode))
+        return s_fail(c, n->start_mark,
+                         "%s '%s' is not a regular file (a pipe, socket or device); give the path "
+                         "of a file",
+                         what, path);
     return 0;
 }
 
@@ -1574,6 +1581,43 @@ static void s_defaults(weir_job_t *job)
 }
 
 
+/* True when dir holds a published part file (part-*.csv). */
+static bool s_has_parts(const char *dir, char *first, size_t cap)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *e;
+    bool found = false;
+    while (!found && (e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "part-", 5) == 0 && n > 4 && strcmp(e->d_name + n - 4, ".csv") == 0) {
+            snprintf(first, cap, "%s", e->d_name);
+            found = true;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* Results of an earlier run must not mix with this one's: a result or late
+ * directory that already holds part files is refused. */
+static int s_check_output(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
+{
+    char first[256];
+    if (s_has_parts(job->sink.path, first, sizeof first))
+        return s_fail(c, s_key_mark(m, "sink"),
+                      "sink.path '%s' already holds results (%s, ...); remove them or choose "
+                      "another directory, so that runs never mix",
+                      job->sink.path, first);
+    if (job->late.policy == WEIR_LATE_FILE && s_has_parts(job->late.path, first, sizeof first))
+        return s_fail(c, s_key_mark(m, "late"),
+                      "late.path '%s' already holds late rows (%s, ...); remove them or choose "
+                      "another directory",
+                      job->late.path, first);
+    return 0;
+}
+
 /* Features a job file may name that this version of weir cannot run yet:
  * refused at their key, so that nothing is silently ignored. */
 static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
@@ -1668,6 +1712,13 @@ static int s_job(s_ctx_t *c, yaml_node_t *root, weir_job_t *job)
     if (s_val(&m, "heartbeat") && (rc = s_heartbeat(c, &m, job)))
         return rc;
     if (s_val(&m, "restart") && (rc = s_restart(c, &m, job)))
+        return rc;
+    if (job->late.policy == WEIR_LATE_FILE && strcmp(job->late.path, job->sink.path) == 0)
+        return s_fail(c, s_key_mark(&m, "late"),
+                      "late.path is the sink's directory '%s'; late rows and results need "
+                      "directories of their own",
+                      job->sink.path);
+    if ((c->flags & WEIR_JOBSPEC_CHECK_OUTPUT) && (rc = s_check_output(c, &m, job)))
         return rc;
     if (c->flags & WEIR_JOBSPEC_RUNNABLE)
         return s_runnable(c, &m, job);

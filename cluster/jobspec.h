@@ -27,6 +27,10 @@
  * the coordinator and the nodes use. */
 #define WEIR_JOBSPEC_RUNNABLE 2u
 
+/* Also refuse a sink or late directory that already holds part files of an
+ * earlier run (what `weir submit` does). */
+#define WEIR_JOBSPEC_CHECK_OUTPUT 4u
+
 /* Parses `len` bytes of YAML. file_name is used in messages only; base_dir
  * (absolute) resolves relative paths. On success returns 0 and fills *out.
  * On failure returns WEIR_EINVAL (or -errno for a path check) and writes a

@@ -214,6 +214,28 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
         free(spec);
         return;
     }
+    /* Two running jobs must never write into one directory. */
+    for (uint32_t i = 0; i < c->n_jobs; i++) {
+        const weir_jobrec_t *o = c->jobs[i];
+        if (o->state != WEIR_JOB_RUNNING)
+            continue;
+        const char *clash = NULL;
+        if (strcmp(o->spec.sink.path, spec->sink.path) == 0)
+            clash = spec->sink.path;
+        else if (spec->late.policy == WEIR_LATE_FILE &&
+                 ((o->spec.late.policy == WEIR_LATE_FILE && strcmp(o->spec.late.path, spec->late.path) == 0) ||
+                  strcmp(o->spec.sink.path, spec->late.path) == 0))
+            clash = spec->late.path;
+        if (clash) {
+            snprintf(err, sizeof err,
+                     "%s: the directory %s is an output of running job %s; choose another "
+                     "path or cancel that job",
+                     s->file_name, clash, o->id);
+            coord_reply_error(c, rid, rid_len, err);
+            free(spec);
+            return;
+        }
+    }
     if (c->n_jobs == COORD_MAX_JOBS) {
         coord_reply_error(c, rid, rid_len, "the coordinator holds too many jobs");
         free(spec);

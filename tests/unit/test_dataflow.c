@@ -774,7 +774,7 @@ static void a_missing_input_fails_the_source_tasks_naming_the_file(void)
     CU_ASSERT_PTR_NULL(n1.df);
     CU_ASSERT(s_mono_ms() - t0 < 1000);
     CU_ASSERT_EQUAL(s_count_files("results", "part-"), 0);
-    CU_ASSERT_EQUAL(s_count_files("results", ".part-"), 0);
+    CU_ASSERT_EQUAL(s_count_files("results", "." JOB_ID), 0);
     CU_ASSERT_EQUAL(s_count_files("late", "part-"), 0);
     CU_ASSERT_EQUAL(s_count_files("late", ".part-"), 0);
     s_node_down(&n1);
@@ -812,7 +812,7 @@ static void a_canceled_dataflow_stops_promptly_and_publishes_nothing(void)
     }
     CU_ASSERT_FATAL(out > 0);
     CU_ASSERT_FALSE(weir_df_done(n1.df));
-    CU_ASSERT(s_count_files("results", ".part-") > 0);
+    CU_ASSERT(s_count_files("results", "." JOB_ID "-") > 0);
     int64_t t0 = s_mono_ms();
     weir_df_cancel(n1.df);
     CU_ASSERT(s_run(&n1, 1, 1000));
@@ -829,7 +829,7 @@ static void a_canceled_dataflow_stops_promptly_and_publishes_nothing(void)
     }
     /* A reader finds no result and no late file, published or not. */
     CU_ASSERT_EQUAL(s_count_files("results", "part-"), 0);
-    CU_ASSERT_EQUAL(s_count_files("results", ".part-"), 0);
+    CU_ASSERT_EQUAL(s_count_files("results", "." JOB_ID), 0);
     CU_ASSERT_EQUAL(s_count_files("late", "part-"), 0);
     CU_ASSERT_EQUAL(s_count_files("late", ".part-"), 0);
     t0 = s_mono_ms();
@@ -1033,7 +1033,7 @@ static void a_malformed_batch_fails_its_keyed_task_and_nothing_else(void)
     zmq_close(dealer);
     weir_df_destroy(&n2.df);
     CU_ASSERT_EQUAL(s_count_files("results", "part-"), 0);
-    CU_ASSERT_EQUAL(s_count_files("results", ".part-"), 0);
+    CU_ASSERT_EQUAL(s_count_files("results", "." JOB_ID), 0);
     s_node_down(&n2);
     s_down();
 }
@@ -1064,7 +1064,7 @@ static void a_sender_whose_receiver_never_deploys_waits_and_cancels_promptly(voi
     weir_df_destroy(&nodes[0].df);
     CU_ASSERT(s_mono_ms() - t0 < 1000);
     CU_ASSERT_EQUAL(s_count_files("results", "part-"), 0);
-    CU_ASSERT_EQUAL(s_count_files("results", ".part-"), 0);
+    CU_ASSERT_EQUAL(s_count_files("results", "." JOB_ID), 0);
     s_node_down(&nodes[0]);
     s_node_down(&nodes[1]);
     s_down();
@@ -1102,7 +1102,7 @@ static void bad_rows_go_beside_the_results_with_line_and_reason(void)
     CU_ASSERT_EQUAL(bad, 3);
     CU_ASSERT_EQUAL(in, 2);
     /* bad/ is beside results/, one file per split. */
-    snprintf(path, sizeof path, "%s/out/bad/part-src-0.csv", s_dir);
+    snprintf(path, sizeof path, "%s/out/bad/" JOB_ID "-src-0.csv", s_dir);
     char *text = s_slurp(path);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_EQUAL(strncmp(text, "file,line,reason,record\n", 24), 0);

@@ -476,6 +476,57 @@ static void checked_paths_need_a_readable_source_file(void)
     rmdir(dir);
 }
 
+static void pipes_devices_and_mixed_outputs_are_refused(void)
+{
+    char dir[] = "/tmp/weir-jobspec-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char fifo[64], yaml[512], path[96];
+    weir_job_t j;
+    char err[512];
+    snprintf(fifo, sizeof fifo, "%s/pipe.csv", dir);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+    /* A FIFO would block the source forever (and its node with it). */
+    snprintf(yaml, sizeof yaml,
+             "source: {path: pipe.csv, schema: [{name: ts, type: timestamp}]}\n"
+             "sink: {path: out}\n");
+    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir, WEIR_JOBSPEC_CHECK_PATHS,
+                                       &j, err, sizeof err),
+                    WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+    unlink(fifo);
+
+    /* Late rows and results in one directory would mix two headers. */
+    snprintf(yaml, sizeof yaml,
+             "source: {path: in.csv, schema: [{name: ts, type: timestamp}]}\n"
+             "window: {type: tumbling, size: 1s}\naggregate: [{fn: count}]\n"
+             "late: {policy: file, path: out}\nsink: {path: out/}\n");
+    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir, 0, &j, err, sizeof err),
+                    WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "j.yaml:4:1: late.path is the sink's directory"));
+
+    /* An earlier run's part files: refused only when asked (weir submit). */
+    snprintf(path, sizeof path, "%s/out", dir);
+    CU_ASSERT_EQUAL_FATAL(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/out/part-3.csv", dir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    snprintf(yaml, sizeof yaml,
+             "source: {path: in.csv, schema: [{name: ts, type: timestamp}]}\n"
+             "sink: {path: out}\n");
+    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir, 0, &j, err, sizeof err),
+                    0);
+    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir,
+                                       WEIR_JOBSPEC_CHECK_OUTPUT, &j, err, sizeof err),
+                    WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "j.yaml:2:1: sink.path"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "already holds results (part-3.csv"));
+    unlink(path);
+    snprintf(path, sizeof path, "%s/out", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 /* ---- every kind of error ----------------------------------------------- */
 
 static void an_unknown_key_is_refused_with_its_line_column_and_the_allowed_keys(void)
@@ -1154,6 +1205,8 @@ static void a_list_of_sources_is_a_union_with_one_schema(void)
 void test_jobspec_register(void)
 {
     CU_pSuite s = CU_add_suite("jobspec", NULL, NULL);
+    CU_add_test(s, "pipes, devices and mixed outputs are refused",
+                pipes_devices_and_mixed_outputs_are_refused);
     CU_add_test(s, "a list of sources is a union with one schema",
                 a_list_of_sources_is_a_union_with_one_schema);
     CU_add_test(s, "features not built yet are refused for running",
