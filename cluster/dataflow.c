@@ -17,6 +17,8 @@
 #include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -200,6 +202,54 @@ typedef struct {
     int lost;             /* index + 1 of a dealer whose peer went away, or 0 */
     weir_csvsink_t *bad;
 } s_src_t;
+
+/* SIGBUS: the input file is mapped, and a file that shrinks under a reader
+ * turns the next touch of a vanished page into SIGBUS. A source thread
+ * that is reading arms s_bus_env; the handler jumps back there and the
+ * task fails with a message, instead of the whole node dying. A SIGBUS
+ * anywhere else keeps its default action. */
+static _Thread_local sigjmp_buf *s_bus_env;
+static pthread_once_t s_bus_once = PTHREAD_ONCE_INIT;
+
+static void s_on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    (void)si, (void)uc;
+    if (s_bus_env)
+        siglongjmp(*s_bus_env, 1);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void s_bus_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = s_on_sigbus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+}
+
+static void s_src_on_bad(void *ctx, uint64_t line, const char *reason, const char *raw,
+                         size_t raw_len);
+
+/* weir_csvsrc_read with SIGBUS turned into *bus = true (see above). Kept
+ * out of line so that no caller's locals live across the jump. */
+static __attribute__((noinline)) int s_read_guarded(weir_csvsrc_t *src, weir_batch_t *parse,
+                                                    uint32_t max_rows, size_t max_bytes,
+                                                    void *ctx, int *eof, bool *bus)
+{
+    sigjmp_buf env;
+    if (sigsetjmp(env, 1)) {
+        s_bus_env = NULL;
+        *bus = true;
+        return 0;
+    }
+    s_bus_env = &env;
+    int rc = weir_csvsrc_read(src, parse, max_rows, max_bytes, s_src_on_bad, ctx, eof);
+    s_bus_env = NULL;
+    return rc;
+}
 
 static void s_src_on_bad(void *ctx, uint64_t line, const char *reason, const char *raw,
                          size_t raw_len)
@@ -558,8 +608,10 @@ static void *s_source_main(void *arg)
         snprintf(err, sizeof err, "%s", msg);
         goto fail;
     }
-    if (src)
+    if (src) {
         atomic_store(&t->st.bytes_total, weir_csvsrc_bytes_total(src));
+        pthread_once(&s_bus_once, s_bus_install);
+    }
     parse = weir_batch_new_for_job(job, (uint32_t)job->batch.max_rows);
     if (!parse) {
         snprintf(err, sizeof err, "out of memory");
@@ -581,8 +633,16 @@ static void *s_source_main(void *arg)
         if (generated) {
             rc = weir_gensrc_read(gen, parse, (uint32_t)job->batch.max_rows, t0, &eof);
         } else {
-            rc = weir_csvsrc_read(src, parse, (uint32_t)job->batch.max_rows, max_bytes,
-                                  s_src_on_bad, &x, &eof);
+            bool bus = false;
+            rc = s_read_guarded(src, parse, (uint32_t)job->batch.max_rows, max_bytes, &x, &eof,
+                                &bus);
+            if (bus) {
+                snprintf(err, sizeof err,
+                         "the input file %s shrank or vanished while being read (it must not "
+                         "change while a job reads it)",
+                         job->source.path);
+                goto fail;
+            }
             if (!rc)
                 atomic_store(&t->st.bytes_read, weir_csvsrc_bytes_read(src));
         }
