@@ -1635,11 +1635,38 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
         if (src->max_drift_ms > 0)
             return s_fail(c, s_key_mark(m, "source"), "source.watermark.max_drift %s", later);
     }
+    if (job->heartbeat.interval_ms != 500 || job->heartbeat.timeout_ms != 3000)
+        return s_fail(c, s_key_mark(m, "heartbeat"),
+                      "heartbeat settings per job are not supported by this version of weir yet "
+                      "(the cluster uses 500 ms and 3 s); remove them");
+    if (job->window.type == WEIR_WINDOW_SLIDING &&
+        job->window.size_ms / job->window.slide_ms >= 65536)
+        return s_fail(c, s_key_mark(m, "window"),
+                      "a sliding window of size %lld ms and slide %lld ms puts each row into %lld "
+                      "windows; at most 65,536 are allowed: use a larger slide",
+                      (long long)job->window.size_ms, (long long)job->window.slide_ms,
+                      (long long)(job->window.size_ms / job->window.slide_ms));
+    /* Channel buffers: every split feeds every keyed task through
+     * buffers_per_channel batches (plus the sender's own), each of up to
+     * batch.max_rows rows. Bound them before a node runs out of memory. */
+    uint64_t row_bytes = 8;
+    for (int i = 0; i < job->source.n_fields; i++)
+        row_bytes += 9 + (job->source.fields[i].type == WEIR_TYPE_STRING ? 16 : 0);
+    uint64_t channels = (uint64_t)weir_job_splits(job) * (uint64_t)job->parallelism;
+    uint64_t bytes = channels * (uint64_t)(job->network.buffers_per_channel + 1) *
+                     (uint64_t)job->batch.max_rows * row_bytes;
+    if (bytes > (512ull << 20))
+        return s_fail(c, s_key_mark(m, "source"),
+                      "%llu splits x %d keyed tasks = %llu channels would hold up to %llu MB in "
+                      "batch buffers (limit 512 MB); lower source.splits, parallelism, "
+                      "network.buffers_per_channel or batch.max_rows",
+                      (unsigned long long)weir_job_splits(job), job->parallelism,
+                      (unsigned long long)channels, (unsigned long long)(bytes >> 20));
     if (job->checkpoint.interval_ms > 0)
         return s_fail(c, s_key_mark(m, "checkpoint"), "checkpoint.interval %s", later);
     if (job->restart.strategy != WEIR_RESTART_NONE)
         return s_fail(c, s_key_mark(m, "restart"),
-                      "restart strategies other than none %s (a failed job stays FAILED)", later);
+                      "a restart strategy other than none %s (a failed job stays FAILED)", later);
     return 0;
 }
 

@@ -1155,6 +1155,7 @@ static void features_not_built_yet_are_refused_for_running(void)
     } cases[] = {
         {SOURCE "filter: \"fare > 0\"\n" WINDOW SINK, 7, "filter"},
         {SOURCE WINDOW "checkpoint: {interval: 10s}\n" SINK, 9, "checkpoint.interval"},
+        {SOURCE WINDOW "heartbeat: {interval: 1s, timeout: 5s}\n" SINK, 9, "heartbeat"},
         {SOURCE WINDOW "restart: {strategy: fixed, delay: 1s}\n" SINK, 9, "restart"},
         {"source:\n  path: in.csv\n  watermark: {idle_timeout: 1m}\n  schema:\n"
          "    - {name: ts, type: timestamp}\n" WINDOW SINK,
@@ -1172,6 +1173,19 @@ static void features_not_built_yet_are_refused_for_running(void)
         CU_ASSERT(ok);
     }
     CU_ASSERT_EQUAL(s_parse_flags(SOURCE WINDOW SINK, WEIR_JOBSPEC_RUNNABLE), 0);
+
+    /* Runnable, but not on any machine: bounded before anything starts. */
+    const char *wide = SOURCE "window: {type: sliding, size: 1d, slide: 1ms}\n"
+                              "aggregate: [{fn: count}]\n" SINK;
+    CU_ASSERT_EQUAL(s_parse_flags(wide, WEIR_JOBSPEC_RUNNABLE), WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "at most 65,536"));
+    const char *huge = "parallelism: 256\nmax_key_groups: 32768\n"
+                       "source:\n  path: in.csv\n  splits: 256\n  schema:\n"
+                       "    - {name: ts, type: timestamp}\n" WINDOW SINK;
+    CU_ASSERT_EQUAL(s_parse(huge), 0);
+    CU_ASSERT_EQUAL(s_parse_flags(huge, WEIR_JOBSPEC_RUNNABLE), WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "65536 channels"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "limit 512 MB"));
 }
 
 static void a_list_of_sources_is_a_union_with_one_schema(void)
