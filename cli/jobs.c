@@ -4,6 +4,7 @@
  * parser the coordinator and nodes use), so a bad file is refused with
  * file, line and problem before anything reaches the cluster. */
 #include <errno.h>
+#include <signal.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -46,6 +47,11 @@ static const char *s_task_state(int s)
 
 static char *s_read_file(const char *path, size_t *len)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "weir: job file %s is not a regular file (a directory?)\n", path);
+        return NULL;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "weir: cannot open job file %s: %s\n", path, strerror(errno));
@@ -117,6 +123,21 @@ static void s_progress(const Weir__V1__JobInfo *ji, FILE *f)
             ji->job, s_job_state(ji->state), pct, (double)read / 1e6, (double)total / 1e6,
             (unsigned long long)in, (unsigned long long)out, (unsigned long long)late,
             (unsigned long long)bad, wm);
+}
+
+static char s_waiting_for[128];
+
+/* Ctrl-C on `submit --wait` stops the waiting, not the job: say so. */
+static void s_on_interrupt(int sig)
+{
+    (void)sig;
+    static const char a[] = "\nweir: stopped waiting; the job keeps running (weir status ";
+    static const char b[] = ", or weir cancel to stop it)\n";
+    ssize_t w = write(2, a, sizeof a - 1);
+    w = write(2, s_waiting_for, strlen(s_waiting_for));
+    w = write(2, b, sizeof b - 1);
+    (void)w;
+    _exit(130);
 }
 
 int cli_submit(const char *endpoint, int argc, char **argv)
@@ -195,6 +216,8 @@ int cli_submit(const char *endpoint, int argc, char **argv)
     free(job);
     if (!wait)
         return 0;
+    snprintf(s_waiting_for, sizeof s_waiting_for, "%s", id);
+    signal(SIGINT, s_on_interrupt);
     int64_t last_print = 0;
     for (;;) {
         Weir__V1__Reply *sr = NULL;
@@ -210,6 +233,16 @@ int cli_submit(const char *endpoint, int argc, char **argv)
             last_print = now;
         }
         if (state >= 2) {
+            uint64_t bad = 0;
+            for (size_t i = 0; i < ji->n_tasks; i++)
+                if (ji->tasks[i]->stats)
+                    bad += ji->tasks[i]->stats->bad;
+            if (bad) {
+                char dir[PATH_MAX], shown[PATH_MAX];
+                snprintf(dir, sizeof dir, "%s/../bad", ji->sink_path);
+                fprintf(stderr, "%llu rows could not be parsed: see %s/%s-src-*.csv\n",
+                        (unsigned long long)bad, realpath(dir, shown) ? shown : dir, id);
+            }
             if (state == 2) {
                 char shown[PATH_MAX];
                 fprintf(stderr, "job %s finished; results in %s\n", id,

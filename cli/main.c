@@ -30,14 +30,20 @@ int main(int argc, char **argv)
     const char *endpoint = getenv("WEIR_COORDINATOR");
     if (!endpoint || !*endpoint)
         endpoint = CLI_DEFAULT_ENDPOINT;
-    int i = 1;
+    int i = 1, endpoint_from_flag = 0;
     while (i < argc && argv[i][0] == '-') {
         if (strcmp(argv[i], "--coordinator") == 0 && i + 1 < argc) {
             endpoint = argv[i + 1];
+            endpoint_from_flag = 1;
             i += 2;
         } else if (strncmp(argv[i], "--coordinator=", 14) == 0) {
             endpoint = argv[i] + 14;
+            endpoint_from_flag = 1;
             i++;
+        } else if (strcmp(argv[i], "--coordinator") == 0) {
+            fprintf(stderr, "weir: --coordinator needs a value, e.g. --coordinator %s\n",
+                    CLI_DEFAULT_ENDPOINT);
+            return 2;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             s_usage(stdout);
             return 0;
@@ -58,7 +64,8 @@ int main(int argc, char **argv)
         return cli_local(sub_argc, sub_argv);
     char err[256];
     if (weir_endpoint_check(endpoint, err, sizeof err) != 0) {
-        fprintf(stderr, "weir: --coordinator: %s\n", err);
+        fprintf(stderr, "weir: coordinator endpoint (from %s): %s\n",
+                endpoint_from_flag ? "--coordinator" : "$WEIR_COORDINATOR", err);
         return 2;
     }
     if (strcmp(cmd, "submit") == 0)

@@ -893,7 +893,8 @@ static void *s_window_main(void *arg)
             atomic_fetch_add(&t->st.rows_in, b->n_rows);
             rc = weir_winop_process(op, b);
             if (rc) {
-                snprintf(err, sizeof err, "window operator: %s", weir_strerror(rc));
+                snprintf(err, sizeof err, "window operator (results in %s): %s", job->sink.path,
+                         weir_strerror(rc));
                 goto fail;
             }
         }
@@ -931,7 +932,8 @@ static void *s_window_main(void *arg)
             if (fired && f.ingest_us && now_us >= f.ingest_us)
                 weir_hist_add(&lat, now_us - f.ingest_us, fired);
             if (rc) {
-                snprintf(err, sizeof err, "firing windows: %s", weir_strerror(rc));
+                snprintf(err, sizeof err, "firing windows into %s: %s", job->sink.path,
+                         weir_strerror(rc));
                 goto fail;
             }
             atomic_store(&t->st.wm, weir_wm_current(wm));

@@ -85,3 +85,14 @@ uint32_t weir_members_alive(const weir_members_t *m, uint32_t *idx, uint32_t cap
             idx[n++] = i;
     return n;
 }
+
+int weir_members_leave(weir_members_t *m, const char *id)
+{
+    int i = weir_members_find(m, id);
+    if (i < 0)
+        return WEIR_ENOTFOUND;
+    if (!m->nodes[i].alive)
+        return WEIR_ESTALE;
+    m->nodes[i].alive = false;
+    return i;
+}

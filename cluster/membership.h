@@ -2,12 +2,12 @@
  * (DESIGN §9), as a state machine over messages and time.
  *
  *   (unknown) --register--> ALIVE --no heartbeat for timeout_ms--> DEAD
- *                             ^                                     |
+ *                             ^    \--------------- leave ---------->  |
  *                             +------------ register ---------------+
  *
  * weir_members_register() performs both arrows into ALIVE,
- * weir_members_heartbeat() keeps ALIVE, weir_members_expire() performs
- * ALIVE -> DEAD and returns the nodes that just died. ALIVE guarantees a
+ * weir_members_heartbeat() keeps ALIVE, weir_members_leave() (a node that
+ * stops on purpose) and weir_members_expire() perform ALIVE -> DEAD and returns the nodes that just died. ALIVE guarantees a
  * message from the node within the last timeout_ms; DEAD nodes get no new
  * tasks. Time is passed in (now_ms), so tests need no clock. One thread.
  */
@@ -50,6 +50,10 @@ int weir_members_register(weir_members_t *m, const char *id, const char *endpoin
 /* A heartbeat from id; returns its index or WEIR_ENOTFOUND (unknown node:
  * it must register) or WEIR_ESTALE (known but dead: it must register). */
 int weir_members_heartbeat(weir_members_t *m, const char *id, int64_t now_ms);
+
+/* A node leaves on purpose: ALIVE -> DEAD now. Returns its index, or
+ * WEIR_ENOTFOUND / WEIR_ESTALE (unknown or already dead). */
+int weir_members_leave(weir_members_t *m, const char *id);
 
 /* Marks nodes silent for longer than the timeout DEAD, at most cap of them
  * per call; writes their indexes into dead[] and returns how many died now.

@@ -437,8 +437,16 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
             coord_reply_error(c, rid, rid_len, msg);
             return;
         }
-        if (weir_jobs_cancel(r, "canceled by the user", weir_wall_ms()))
-            coord_job_ended(c, r);
+        if (!weir_jobs_cancel(r, "canceled by the user", weir_wall_ms())) {
+            static const char *const names[] = {"CREATED", "RUNNING", "FINISHED", "FAILED",
+                                                "CANCELED"};
+            char msg[256];
+            snprintf(msg, sizeof msg, "job %s has already ended (%s); nothing to cancel", r->id,
+                     names[r->state]);
+            coord_reply_error(c, rid, rid_len, msg);
+            return;
+        }
+        coord_job_ended(c, r);
         rep.ok = true;
         rep.job = r->id;
         coord_reply(c, rid, rid_len, &rep);
@@ -613,6 +621,15 @@ static void coord_on_message(coord_t *c)
         if (weir_members_find(&c->members, u->node_id ? u->node_id : "") < 0)
             break;
         coord_on_task_stats(c, u->node_id, u->stats);
+        break;
+    }
+    case WEIR__V1__ENVELOPE__BODY_LEAVE: {
+        int known = weir_members_find(&c->members, e->leave->node_id ? e->leave->node_id : "");
+        if (known < 0 || c->members.nodes[known].rid_len != rl ||
+            memcmp(c->members.nodes[known].rid, r, rl) != 0)
+            break; /* only the registered connection speaks for a node */
+        if (weir_members_leave(&c->members, e->leave->node_id) >= 0)
+            coord_node_lost(c, (uint32_t)known, "it stopped");
         break;
     }
     case WEIR__V1__ENVELOPE__BODY_REQUEST: coord_on_request(c, r, rl, e->request); break;

@@ -504,6 +504,16 @@ int node_run(const node_opts_t *o)
             node_send_heartbeat(&n);
     }
     weir_log_info("stopping");
+    if (n.registered) {
+        Weir__V1__Leave lv = WEIR__V1__LEAVE__INIT;
+        lv.node_id = n.id;
+        Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+        e.body_case = WEIR__V1__ENVELOPE__BODY_LEAVE;
+        e.leave = &lv;
+        int linger = 500; /* let the goodbye reach the coordinator */
+        zmq_setsockopt(n.ctrl, ZMQ_LINGER, &linger, sizeof linger);
+        weir_wire_send(n.ctrl, NULL, 0, &e);
+    }
     status = 0;
 out:
     while (n.n_dfs > 0)

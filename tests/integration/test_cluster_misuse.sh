@@ -5,7 +5,9 @@
 #   - a second node claiming a live node's id is refused;
 #   - a node that stops answering (SIGSTOP) long enough to be declared dead
 #     fails its job, and when it comes back it cancels that job's tasks
-#     instead of running them on.
+#     instead of running them on;
+#   - a node stopped on purpose (SIGTERM) says so and is dead at once, not
+#     after the 3 s heartbeat timeout, so no new task goes to it.
 source "$(dirname "$0")/lib.sh"
 
 t_cluster_up 2
@@ -64,3 +66,15 @@ while [ "$(ls /proc/"$vpid"/task | wc -l)" -ge "$threads_before" ]; do
     sleep 0.5
 done
 t_wait_nodes 15
+
+vpid=$(t_pid node-2)
+kill -TERM "$vpid"
+t0=$(date +%s%N)
+while :; do
+    nodes=$(t_weir nodes)
+    grep -E "^node-2 " <<<"$nodes" | grep -qw dead && break
+    [ $((($(date +%s%N) - t0) / 1000000)) -lt 2500 ] ||
+        t_fail "node-2 stopped but is not dead within 2.5 s: $nodes"
+    sleep 0.1
+done
+t_log "node-2 dead $((($(date +%s%N) - t0) / 1000000)) ms after SIGTERM"

@@ -201,8 +201,24 @@ static void a_full_table_refuses_new_nodes_but_not_known_ones(void) {
   CU_ASSERT_EQUAL(alive[0], 17);
 }
 
+static void a_node_that_leaves_is_dead_at_once(void)
+{
+    static weir_members_t m;
+    weir_members_init(&m, 3000);
+    CU_ASSERT_EQUAL(weir_members_register(&m, "a", "tcp://h:1", "r", 1, 1, 0), 0);
+    CU_ASSERT_EQUAL(weir_members_leave(&m, "a"), 0);
+    CU_ASSERT_FALSE(m.nodes[0].alive);
+    CU_ASSERT_EQUAL(weir_members_leave(&m, "a"), WEIR_ESTALE);
+    CU_ASSERT_EQUAL(weir_members_leave(&m, "b"), WEIR_ENOTFOUND);
+    uint32_t dead[4];
+    CU_ASSERT_EQUAL(weir_members_expire(&m, 10000, dead, 4), 0); /* not reported twice */
+    CU_ASSERT_EQUAL(weir_members_register(&m, "a", "tcp://h:1", "r", 1, 2, 20), 0);
+    CU_ASSERT_TRUE(m.nodes[0].alive);
+}
+
 void test_membership_register(void) {
   CU_pSuite s = CU_add_suite("membership", NULL, NULL);
+    CU_add_test(s, "a node that leaves is dead at once", a_node_that_leaves_is_dead_at_once);
   CU_add_test(s, "a registered node is alive with its endpoint and routing id",
               a_registered_node_is_alive_with_its_endpoint_and_routing_id);
   CU_add_test(s, "heartbeats keep a node alive past the timeout",
