@@ -304,9 +304,10 @@ int cli_status(const char *endpoint, int argc, char **argv)
     if (ji->error && *ji->error)
         printf("reason:    %s\n", ji->error);
     printf("watermark: %s\n", wm);
-    printf("results:   %s\n", ji->sink_path);
+    char shown[PATH_MAX];
+    printf("results:   %s\n", realpath(ji->sink_path, shown) ? shown : ji->sink_path);
     if (ji->late_path && *ji->late_path)
-        printf("late rows: %s\n", ji->late_path);
+        printf("late rows: %s\n", realpath(ji->late_path, shown) ? shown : ji->late_path);
     printf("\n%-4s %-7s %-12s %-22s %-9s %10s %10s %7s %6s %5s %5s  %s\n", "TASK", "KIND",
            "PART", "NODE", "STATE", "ROWS_IN", "ROWS_OUT", "LATE", "BAD", "BUSY", "BP",
            "WATERMARK");
