@@ -199,17 +199,17 @@ int main(int argc, char **argv)
         int64_t pickup_s = dropoff_s - (int64_t)s_below(disorder_s + 1);
         int zone = s_below(3) == 0 ? s_busy_zones[s_below(20)] : 1 + (int)s_below(263);
         int dropoff_zone = 1 + (int)s_below(263);
-        uint64_t dist_c = s_below(2000);                 /* hundredths of a mile */
-        uint64_t fare_c = 250 + (5 * dist_c + 1) / 2;    /* 2.50 + 2.50/mile, rounded */
+        uint64_t dist_c = s_below(2000);              /* hundredths of a mile */
+        uint64_t fare_c = 250 + (5 * dist_c + 1) / 2; /* 2.50 + 2.50/mile, rounded */
         uint64_t tip_c = s_below(4) == 0 ? 0 : (fare_c * s_below(25) + 50) / 100;
 
-        *p++ = (char)('1' + s_below(2));                 /* vendor_id */
+        *p++ = (char)('1' + s_below(2)); /* vendor_id */
         *p++ = ',';
         p = s_put_time(p, pickup_s);
         *p++ = ',';
         p = s_put_time(p, dropoff_s);
         *p++ = ',';
-        *p++ = (char)('1' + s_below(4));                 /* passenger_count */
+        *p++ = (char)('1' + s_below(4)); /* passenger_count */
         *p++ = ',';
         p = s_put_cents(p, dist_c);
         *p++ = ',';
@@ -217,7 +217,7 @@ int main(int argc, char **argv)
         *p++ = ',';
         p = s_put_uint(p, (uint64_t)dropoff_zone);
         *p++ = ',';
-        *p++ = (char)('1' + s_below(2));                 /* payment_type */
+        *p++ = (char)('1' + s_below(2)); /* payment_type */
         *p++ = ',';
         p = s_put_cents(p, fare_c);
         *p++ = ',';

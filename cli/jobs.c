@@ -118,8 +118,9 @@ static void s_progress(const Weir__V1__JobInfo *ji, FILE *f)
     char wm[40];
     cli_fmt_ts(ji->watermark_ms, wm, sizeof wm);
     double pct = total ? 100.0 * (double)read / (double)total : 0.0;
-    fprintf(f, "%s %-8s input %5.1f%% (%.1f/%.1f MB)  rows read %llu  results %llu  late %llu  "
-               "bad %llu  watermark %s\n",
+    fprintf(f,
+            "%s %-8s input %5.1f%% (%.1f/%.1f MB)  rows read %llu  results %llu  late %llu  "
+            "bad %llu  watermark %s\n",
             ji->job, s_job_state(ji->state), pct, (double)read / 1e6, (double)total / 1e6,
             (unsigned long long)in, (unsigned long long)out, (unsigned long long)late,
             (unsigned long long)bad, wm);
@@ -180,9 +181,10 @@ int cli_submit(const char *endpoint, int argc, char **argv)
         free(yaml);
         return 1;
     }
-    int rc = weir_jobspec_parse(yaml, len, path, base, WEIR_JOBSPEC_CHECK_PATHS | WEIR_JOBSPEC_RUNNABLE | WEIR_JOBSPEC_CHECK_OUTPUT,
-                                job, err,
-                                sizeof err);
+    int rc = weir_jobspec_parse(yaml, len, path, base,
+                                WEIR_JOBSPEC_CHECK_PATHS | WEIR_JOBSPEC_RUNNABLE |
+                                    WEIR_JOBSPEC_CHECK_OUTPUT,
+                                job, err, sizeof err);
     if (rc) {
         fprintf(stderr, "weir: %s\n", err);
         free(yaml);
@@ -308,9 +310,8 @@ int cli_status(const char *endpoint, int argc, char **argv)
     printf("results:   %s\n", realpath(ji->sink_path, shown) ? shown : ji->sink_path);
     if (ji->late_path && *ji->late_path)
         printf("late rows: %s\n", realpath(ji->late_path, shown) ? shown : ji->late_path);
-    printf("\n%-4s %-7s %-12s %-22s %-9s %10s %10s %7s %6s %5s %5s  %s\n", "TASK", "KIND",
-           "PART", "NODE", "STATE", "ROWS_IN", "ROWS_OUT", "LATE", "BAD", "BUSY", "BP",
-           "WATERMARK");
+    printf("\n%-4s %-7s %-12s %-22s %-9s %10s %10s %7s %6s %5s %5s  %s\n", "TASK", "KIND", "PART",
+           "NODE", "STATE", "ROWS_IN", "ROWS_OUT", "LATE", "BAD", "BUSY", "BP", "WATERMARK");
     for (size_t i = 0; i < ji->n_tasks; i++) {
         const Weir__V1__TaskInfo *t = ji->tasks[i];
         const Weir__V1__TaskStats *s = t->stats;
@@ -322,10 +323,9 @@ int cli_status(const char *endpoint, int argc, char **argv)
         char tw[40];
         cli_fmt_ts(s ? s->watermark_ms : 0, tw, sizeof tw);
         uint32_t bp = s ? s->backpressured_permille : 0;
-        printf("%-4u %-7s %-12s %-22s %-9s %10llu %10llu %7llu %6llu %4u%% %4u%%%s %s\n",
-               t->index, t->kind == WEIR__V1__TASK_KIND__KIND_SOURCE ? "source" : "window", part,
-               t->node_id, s_task_state(s ? s->state : 0),
-               (unsigned long long)(s ? s->records_in : 0),
+        printf("%-4u %-7s %-12s %-22s %-9s %10llu %10llu %7llu %6llu %4u%% %4u%%%s %s\n", t->index,
+               t->kind == WEIR__V1__TASK_KIND__KIND_SOURCE ? "source" : "window", part, t->node_id,
+               s_task_state(s ? s->state : 0), (unsigned long long)(s ? s->records_in : 0),
                (unsigned long long)(s ? s->records_out : 0), (unsigned long long)(s ? s->late : 0),
                (unsigned long long)(s ? s->bad : 0), s ? s->busy_permille / 10 : 0, bp / 10,
                bp > 500 ? "!" : " ", tw);
@@ -393,8 +393,7 @@ int cli_nodes(const char *endpoint, int argc, char **argv)
     for (size_t i = 0; i < rep->n_nodes; i++) {
         const Weir__V1__NodeInfo *n = rep->nodes[i];
         printf("%-24s %-28s %-6s %7.1f s  %-6u %d\n", n->node_id, n->data_endpoint,
-               n->alive ? "alive" : "dead", (double)n->last_seen_ms_ago / 1000.0, n->tasks,
-               n->pid);
+               n->alive ? "alive" : "dead", (double)n->last_seen_ms_ago / 1000.0, n->tasks, n->pid);
     }
     cli_reply_free(rep);
     return 0;

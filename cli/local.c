@@ -286,8 +286,8 @@ static int s_up(int nodes, const char *dir_arg, int port)
         snprintf(ndata, sizeof ndata, "%s/node-%d", dir, i + 1);
         snprintf(logs[i], sizeof logs[i], "%s/node-%d.log", dir, i + 1);
         snprintf(id, sizeof id, "node-%d", i + 1);
-        char *nargv[] = {node_bin, "--coordinator", endpoint, "--listen", "tcp://127.0.0.1:0",
-                         "--data-dir", ndata, "--id", id, NULL};
+        char *nargv[] = {node_bin,     "--coordinator", endpoint, "--listen", "tcp://127.0.0.1:0",
+                         "--data-dir", ndata,           "--id",   id,         NULL};
         npids[i] = s_spawn(nargv, logs[i]);
         fprintf(pf, "%s %d\n", id, (int)npids[i]);
     }

@@ -80,7 +80,10 @@ void weir_batch_destroy(weir_batch_t **pb)
     *pb = NULL;
 }
 
-void weir_batch_clear(weir_batch_t *b) { b->n_rows = 0; }
+void weir_batch_clear(weir_batch_t *b)
+{
+    b->n_rows = 0;
+}
 
 void weir_batch_put_i64(weir_batch_t *b, int col, int64_t v)
 {

@@ -27,20 +27,20 @@
 
 typedef struct {
     weir_type_t type;
-    int64_t *i64;     /* INT64, TIMESTAMP, BOOL (0/1): cap_rows values, else NULL */
-    double *f64;      /* DOUBLE: cap_rows values, else NULL */
-    uint32_t *off;    /* STRING: cap_rows + 1 offsets; row i is blob[off[i], off[i+1]) */
-    char *blob;       /* STRING: bytes of all rows, not NUL-terminated */
-    uint32_t blob_cap;/* bytes allocated for blob */
-    uint8_t *null;    /* cap_rows flags: 1 = NULL (empty CSV field) */
+    int64_t *i64;      /* INT64, TIMESTAMP, BOOL (0/1): cap_rows values, else NULL */
+    double *f64;       /* DOUBLE: cap_rows values, else NULL */
+    uint32_t *off;     /* STRING: cap_rows + 1 offsets; row i is blob[off[i], off[i+1]) */
+    char *blob;        /* STRING: bytes of all rows, not NUL-terminated */
+    uint32_t blob_cap; /* bytes allocated for blob */
+    uint8_t *null;     /* cap_rows flags: 1 = NULL (empty CSV field) */
 } weir_column_t;
 
 typedef struct {
-    int n_cols;                        /* 0..WEIR_MAX_COLS */
-    uint32_t n_rows;                   /* rows committed, <= cap_rows */
-    uint32_t cap_rows;                 /* fixed at creation */
+    int n_cols;        /* 0..WEIR_MAX_COLS */
+    uint32_t n_rows;   /* rows committed, <= cap_rows */
+    uint32_t cap_rows; /* fixed at creation */
     weir_column_t cols[WEIR_MAX_COLS];
-    int64_t *ts_ms;                    /* event time of each row, cap_rows values */
+    int64_t *ts_ms; /* event time of each row, cap_rows values */
 } weir_batch_t;
 
 /* Makes an empty batch for columns of the given types with room for
@@ -58,7 +58,10 @@ void weir_batch_destroy(weir_batch_t **b);
 /* Forgets every row; keeps the memory. */
 void weir_batch_clear(weir_batch_t *b);
 
-static inline int weir_batch_full(const weir_batch_t *b) { return b->n_rows >= b->cap_rows; }
+static inline int weir_batch_full(const weir_batch_t *b)
+{
+    return b->n_rows >= b->cap_rows;
+}
 
 /* Puts a value into column col of the row being written (index n_rows).
  * The caller guarantees n_rows < cap_rows and the column's type.

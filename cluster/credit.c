@@ -141,7 +141,10 @@ uint32_t weir_credit_rx_outstanding(const weir_credit_rx_t *rx, uint32_t ch)
     return ch < rx->n ? rx->ch[ch].outstanding : 0;
 }
 
-uint32_t weir_credit_rx_floating_free(const weir_credit_rx_t *rx) { return rx->pool; }
+uint32_t weir_credit_rx_floating_free(const weir_credit_rx_t *rx)
+{
+    return rx->pool;
+}
 
 struct weir_credit_tx {
     uint32_t n;

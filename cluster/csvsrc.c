@@ -704,7 +704,10 @@ uint64_t weir_csvsrc_bytes_read(const weir_csvsrc_t *s)
     return at > s->lo ? at - s->lo : 0;
 }
 
-uint64_t weir_csvsrc_bytes_total(const weir_csvsrc_t *s) { return s->hi - s->lo; }
+uint64_t weir_csvsrc_bytes_total(const weir_csvsrc_t *s)
+{
+    return s->hi - s->lo;
+}
 
 /* ---- opening --------------------------------------------------------- */
 

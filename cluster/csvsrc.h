@@ -36,8 +36,8 @@ typedef void (*weir_bad_row_fn)(void *ctx, uint64_t line, const char *reason, co
  * lacks a schema column: err names it and lists the header; empty file;
  * malformed header; a schema the reader cannot use). err: err_cap bytes,
  * for the message (may be NULL). A reader belongs to one thread at a time. */
-int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc_t **out,
-                     char *err, size_t err_cap);
+int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc_t **out, char *err,
+                     size_t err_cap);
 
 /* Appends up to max_rows good rows (and stops early once the batch holds
  * max_bytes or more, or is full) to b, which has the job's schema and may

@@ -39,15 +39,15 @@
 #include "winop.h"
 #include "wm.h"
 
-#define S_POLL_MS 100     /* longest wait before a thread rechecks cancel */
-#define S_HELLO_MS 100    /* hello retry period while a receiver is unknown */
+#define S_POLL_MS 100  /* longest wait before a thread rechecks cancel */
+#define S_HELLO_MS 100 /* hello retry period while a receiver is unknown */
 
 typedef struct s_task s_task_t;
 
 /* One channel with at least one local end. */
 typedef struct {
-    uint32_t c;          /* global channel number */
-    uint32_t s, k;       /* source split, keyed index */
+    uint32_t c;    /* global channel number */
+    uint32_t s, k; /* source split, keyed index */
     bool src_local, dst_local;
     /* local -> local: ring of buffers; a free buffer is a credit */
     pthread_mutex_t mu;
@@ -65,8 +65,8 @@ typedef struct {
     _Atomic int state;
     _Atomic uint64_t rows_in, rows_out, late, bad, bytes_read, bytes_total;
     _Atomic int64_t wm;
-    _Atomic uint64_t busy_ns, bp_ns; /* cumulated */
-    _Atomic uint32_t busy_pm, bp_pm; /* last full second */
+    _Atomic uint64_t busy_ns, bp_ns;                        /* cumulated */
+    _Atomic uint32_t busy_pm, bp_pm;                        /* last full second */
     _Atomic uint64_t lat_p50, lat_p99, lat_p999, lat_count; /* us, since start */
     _Atomic uint32_t queued, credits_out;
     char error[512];
@@ -79,10 +79,10 @@ struct s_task {
     bool started;
     s_stats_t st;
     /* SOURCE */
-    int efd;                 /* local credits returned */
+    int efd; /* local credits returned */
     /* WINDOW */
     weir_mailbox_t *mb;
-    weir_credit_rx_t *rx;    /* remote inputs, owned by the I/O thread */
+    weir_credit_rx_t *rx; /* remote inputs, owned by the I/O thread */
 };
 
 struct weir_df {
@@ -90,16 +90,16 @@ struct weir_df {
     uint32_t attempt;
     uint64_t id;
     weir_job_t job;
-    weir_df_task_t *all;     /* every task of the plan */
+    weir_df_task_t *all; /* every task of the plan */
     uint32_t n_all;
     char self[WEIR_NODE_ID_MAX];
     void *zctx;
     weir_state_t *state;
     weir_queue_t *events;
-    s_task_t *local;         /* local tasks */
+    s_task_t *local; /* local tasks */
     uint32_t n_local;
-    s_task_t **by_index;     /* plan index -> local task or NULL */
-    s_chan_t **chans;        /* global channel -> channel or NULL */
+    s_task_t **by_index; /* plan index -> local task or NULL */
+    s_chan_t **chans;    /* global channel -> channel or NULL */
     uint32_t n_chans;
     _Atomic bool cancel;
     char bad_dir[WEIR_PATH_MAX];
@@ -131,8 +131,8 @@ static void s_fail(s_task_t *t, const char *fmt, ...)
 
 static void s_done_event(s_task_t *t)
 {
-    weir_df_event_t ev = {.kind = WEIR_DF_EV_TASK_DONE, .df_id = t->df->id,
-                          .task = t->spec.plan.index};
+    weir_df_event_t ev = {
+        .kind = WEIR_DF_EV_TASK_DONE, .df_id = t->df->id, .task = t->spec.plan.index};
     /* A full queue waits for the I/O thread, unless it is joining this
      * task in weir_df_destroy: then it drains nothing and would wait for
      * us forever. The task's state is set already; nobody needs the event. */
@@ -170,8 +170,8 @@ static void s_meter_add(s_task_t *t, s_meter_t *m, int64_t busy_ns, int64_t bp_n
 
 typedef struct {
     void *sock;
-    void *mon;             /* PAIR receiving the DEALER's disconnect events */
-    const char *node_id;   /* the peer node, for messages */
+    void *mon;           /* PAIR receiving the DEALER's disconnect events */
+    const char *node_id; /* the peer node, for messages */
     const char *endpoint;
     uint32_t chs[WEIR_MAX_PARALLELISM];
     uint32_t n;
@@ -179,9 +179,9 @@ typedef struct {
 } s_dealer_t;
 
 typedef struct {
-    s_chan_t *chan;       /* NULL for remote */
-    weir_batch_t *fill;   /* rows waiting (local: a ring buffer; remote: own) */
-    int dealer;           /* remote: index into dealers */
+    s_chan_t *chan;     /* NULL for remote */
+    weir_batch_t *fill; /* rows waiting (local: a ring buffer; remote: own) */
+    int dealer;         /* remote: index into dealers */
     uint64_t seq;
     int64_t wm_sent;
 } s_out_t;
@@ -198,8 +198,8 @@ typedef struct {
     weir_wire_scratch_t *scratch;
     int64_t wm;
     uint64_t wm_ingest_us; /* when the row that last advanced wm was read */
-    int64_t bp_ns;        /* time spent waiting for credit in this round */
-    int lost;             /* index + 1 of a dealer whose peer went away, or 0 */
+    int64_t bp_ns;         /* time spent waiting for credit in this round */
+    int lost;              /* index + 1 of a dealer whose peer went away, or 0 */
     weir_csvsink_t *bad;
 } s_src_t;
 
@@ -236,8 +236,8 @@ static void s_src_on_bad(void *ctx, uint64_t line, const char *reason, const cha
 /* weir_csvsrc_read with SIGBUS turned into *bus = true (see above). Kept
  * out of line so that no caller's locals live across the jump. */
 static __attribute__((noinline)) int s_read_guarded(weir_csvsrc_t *src, weir_batch_t *parse,
-                                                    uint32_t max_rows, size_t max_bytes,
-                                                    void *ctx, int *eof, bool *bus)
+                                                    uint32_t max_rows, size_t max_bytes, void *ctx,
+                                                    int *eof, bool *bus)
 {
     sigjmp_buf env;
     if (sigsetjmp(env, 1)) {
@@ -576,8 +576,8 @@ static void *s_source_main(void *arg)
     /* The job as this split's source sees it: for a union of sources, a
      * copy whose `source` is the one this split reads. */
     int local_split = 0;
-    const weir_source_t *mine = weir_job_split_source(&df->job, (int)t->spec.plan.split,
-                                                      &local_split);
+    const weir_source_t *mine =
+        weir_job_split_source(&df->job, (int)t->spec.plan.split, &local_split);
     static _Thread_local weir_job_t view;
     view = df->job;
     view.source = *mine;
@@ -914,8 +914,10 @@ static void *s_window_main(void *arg)
                 (void)w;
             }
         } else if (f.remote) {
-            weir_df_event_t ev = {.kind = WEIR_DF_EV_CONSUMED, .df_id = df->id,
-                                  .task = t->spec.plan.index, .input = f.ch};
+            weir_df_event_t ev = {.kind = WEIR_DF_EV_CONSUMED,
+                                  .df_id = df->id,
+                                  .task = t->spec.plan.index,
+                                  .input = f.ch};
             while (weir_queue_push(df->events, &ev) != 0) {
                 if (atomic_load(&df->cancel))
                     goto canceled;
@@ -1119,8 +1121,7 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
                 if (!ch->ring || !ch->all)
                     goto oom;
                 for (uint32_t b = 0; b < bpc; b++) {
-                    ch->all[b] = weir_batch_new_for_job(&df->job,
-                                                        (uint32_t)df->job.batch.max_rows);
+                    ch->all[b] = weir_batch_new_for_job(&df->job, (uint32_t)df->job.batch.max_rows);
                     if (!ch->all[b])
                         goto oom;
                     ch->n_all++;
@@ -1131,8 +1132,7 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
     }
     for (uint32_t i = 0; i < df->n_local; i++) {
         s_task_t *t = &df->local[i];
-        void *(*fn)(void *) = t->spec.plan.kind == WEIR_TASK_SOURCE ? s_source_main
-                                                                     : s_window_main;
+        void *(*fn)(void *) = t->spec.plan.kind == WEIR_TASK_SOURCE ? s_source_main : s_window_main;
         if (pthread_create(&t->thread, NULL, fn, t) != 0) {
             snprintf(err, err_cap, "cannot start a task thread: %s", strerror(errno));
             weir_df_destroy(&df);
@@ -1149,9 +1149,18 @@ oom:
     return -ENOMEM;
 }
 
-const char *weir_df_job(const weir_df_t *df) { return df->job_id; }
-uint32_t weir_df_attempt(const weir_df_t *df) { return df->attempt; }
-uint64_t weir_df_id(const weir_df_t *df) { return df->id; }
+const char *weir_df_job(const weir_df_t *df)
+{
+    return df->job_id;
+}
+uint32_t weir_df_attempt(const weir_df_t *df)
+{
+    return df->attempt;
+}
+uint64_t weir_df_id(const weir_df_t *df)
+{
+    return df->id;
+}
 
 /* Credits this task's remote senders hold (I/O thread: it owns rx). */
 static void s_count_credits(weir_df_t *df, s_task_t *t)
@@ -1234,7 +1243,10 @@ void weir_df_on_event(weir_df_t *df, void *router, const weir_df_event_t *ev)
     s_count_credits(df, t);
 }
 
-uint32_t weir_df_n_local(const weir_df_t *df) { return df->n_local; }
+uint32_t weir_df_n_local(const weir_df_t *df)
+{
+    return df->n_local;
+}
 
 void weir_df_stats(const weir_df_t *df, uint32_t i, weir_df_stats_t *o)
 {
@@ -1271,7 +1283,10 @@ bool weir_df_done(const weir_df_t *df)
     return true;
 }
 
-void weir_df_cancel(weir_df_t *df) { atomic_store(&df->cancel, true); }
+void weir_df_cancel(weir_df_t *df)
+{
+    atomic_store(&df->cancel, true);
+}
 
 void weir_df_destroy(weir_df_t **p)
 {

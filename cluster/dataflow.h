@@ -18,9 +18,9 @@
  * per batch every consumer sees exactly the per-row watermark sequence of
  * the reference model. End of split: every channel gets end_of_stream.
  *
- * Threads: weir_df_start, the weir_df_on_ functions, cancel and destroy are called by the node's I/O
- * thread only; tasks report to it through the `events` queue
- * (weir_df_event_t). Stats are atomics read by the I/O thread.
+ * Threads: weir_df_start, the weir_df_on_ functions, cancel and destroy are called by the node's
+ * I/O thread only; tasks report to it through the `events` queue (weir_df_event_t). Stats are
+ * atomics read by the I/O thread.
  */
 #ifndef WEIR_DATAFLOW_H
 #define WEIR_DATAFLOW_H
@@ -39,9 +39,9 @@
 typedef struct weir_df weir_df_t;
 
 typedef struct {
-    weir_plan_task_t plan;               /* .node is unused here */
+    weir_plan_task_t plan; /* .node is unused here */
     char node_id[WEIR_NODE_ID_MAX];
-    char endpoint[WEIR_ENDPOINT_MAX];    /* data endpoint of that node */
+    char endpoint[WEIR_ENDPOINT_MAX]; /* data endpoint of that node */
 } weir_df_task_t;
 
 typedef struct {
@@ -50,11 +50,11 @@ typedef struct {
     const weir_job_t *job;       /* copied */
     const weir_df_task_t *tasks; /* every task of the plan, copied */
     uint32_t n_tasks;
-    const char *self_id;         /* this node */
-    void *zctx;                  /* ZeroMQ context, outlives the dataflow */
-    weir_state_t *state;         /* outlives the dataflow */
-    weir_queue_t *events;        /* weir_df_event_t to the I/O thread; outlives it */
-    uint64_t df_id;              /* unique per node, carried in events */
+    const char *self_id;  /* this node */
+    void *zctx;           /* ZeroMQ context, outlives the dataflow */
+    weir_state_t *state;  /* outlives the dataflow */
+    weir_queue_t *events; /* weir_df_event_t to the I/O thread; outlives it */
+    uint64_t df_id;       /* unique per node, carried in events */
 } weir_df_config_t;
 
 typedef enum { WEIR_DF_EV_CONSUMED = 1, WEIR_DF_EV_TASK_DONE = 2 } weir_df_event_kind_t;

@@ -31,9 +31,9 @@ enum {
 };
 
 static const char *const s_names[G_N] = {
-    "vendor_id",          "pickup_datetime",     "dropoff_datetime", "passenger_count",
-    "trip_distance",      "pickup_location_id",  "dropoff_location_id", "payment_type",
-    "fare_amount",        "tip_amount",          "total_amount",
+    "vendor_id",     "pickup_datetime",    "dropoff_datetime",    "passenger_count",
+    "trip_distance", "pickup_location_id", "dropoff_location_id", "payment_type",
+    "fare_amount",   "tip_amount",         "total_amount",
 };
 
 static const weir_type_t s_types[G_N] = {
@@ -60,12 +60,12 @@ struct weir_gensrc {
     const weir_job_t *job;
     int what[WEIR_MAX_COLS]; /* generator column of each schema field */
     uint64_t seed;
-    uint64_t next;           /* global position of the next row */
-    uint64_t step;           /* n_splits */
-    uint64_t made, total;    /* rows made by this split; its total (0 = unbounded) */
-    double rate;             /* rows per second for this split, 0 = unlimited */
-    int64_t start_ns;        /* first read, for pacing; 0 before */
-    uint64_t paced_from;     /* `made` when pacing started (after a seek) */
+    uint64_t next;        /* global position of the next row */
+    uint64_t step;        /* n_splits */
+    uint64_t made, total; /* rows made by this split; its total (0 = unbounded) */
+    double rate;          /* rows per second for this split, 0 = unlimited */
+    int64_t start_ns;     /* first read, for pacing; 0 before */
+    uint64_t paced_from;  /* `made` when pacing started (after a seek) */
 };
 
 static uint64_t s_mix(uint64_t x)
@@ -76,8 +76,8 @@ static uint64_t s_mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-int weir_gensrc_open(const weir_job_t *job, int split, int n_splits, weir_gensrc_t **out,
-                     char *err, size_t err_cap)
+int weir_gensrc_open(const weir_job_t *job, int split, int n_splits, weir_gensrc_t **out, char *err,
+                     size_t err_cap)
 {
     if (n_splits < 1 || split < 0 || split >= n_splits) {
         snprintf(err, err_cap, "bad split %d of %d", split, n_splits);
@@ -141,8 +141,7 @@ static uint64_t s_allowed(const weir_gensrc_t *g, int64_t now_ns)
     return g->paced_from + 1 + (uint64_t)(secs * g->rate);
 }
 
-int weir_gensrc_read(weir_gensrc_t *g, weir_batch_t *b, uint32_t max_rows, int64_t now_ns,
-                     int *eof)
+int weir_gensrc_read(weir_gensrc_t *g, weir_batch_t *b, uint32_t max_rows, int64_t now_ns, int *eof)
 {
     if (g->start_ns == 0 && g->rate > 0) {
         g->start_ns = now_ns;
@@ -199,7 +198,10 @@ int64_t weir_gensrc_wait_ns(const weir_gensrc_t *g, int64_t now_ns)
     return at > now_ns ? at - now_ns : 0;
 }
 
-uint64_t weir_gensrc_rows(const weir_gensrc_t *g) { return g->made; }
+uint64_t weir_gensrc_rows(const weir_gensrc_t *g)
+{
+    return g->made;
+}
 
 uint64_t weir_gensrc_rows_total(const weir_gensrc_t *g)
 {

@@ -27,8 +27,8 @@ typedef struct weir_gensrc weir_gensrc_t;
 
 /* Opens split `split` of `n_splits`. WEIR_EINVAL (a schema column the
  * generator does not make: err names it) or -ENOMEM. */
-int weir_gensrc_open(const weir_job_t *job, int split, int n_splits, weir_gensrc_t **out,
-                     char *err, size_t err_cap);
+int weir_gensrc_open(const weir_job_t *job, int split, int n_splits, weir_gensrc_t **out, char *err,
+                     size_t err_cap);
 
 /* Appends up to max_rows rows to b, no more than the rate allows by now_ns
  * (a monotonic clock, passed in so tests need no sleeping). Sets *eof when

@@ -47,8 +47,8 @@ typedef enum {
 typedef struct {
     char name[WEIR_NAME_MAX];
     weir_type_t type;
-    weir_ts_format_t ts_format;      /* only for WEIR_TYPE_TIMESTAMP */
-    char ts_pattern[WEIR_NAME_MAX];  /* only for WEIR_TS_PATTERN, e.g. "%Y-%m-%d %H:%M:%S" */
+    weir_ts_format_t ts_format;     /* only for WEIR_TYPE_TIMESTAMP */
+    char ts_pattern[WEIR_NAME_MAX]; /* only for WEIR_TS_PATTERN, e.g. "%Y-%m-%d %H:%M:%S" */
 } weir_field_t;
 
 typedef enum { WEIR_SOURCE_FILE = 1, WEIR_SOURCE_GENERATOR = 2 } weir_source_type_t;
@@ -56,20 +56,21 @@ typedef enum { WEIR_FORMAT_CSV = 1, WEIR_FORMAT_JSONL = 2 } weir_format_t;
 
 typedef struct {
     weir_source_type_t type;
-    char path[WEIR_PATH_MAX];     /* absolute after parsing */
+    char path[WEIR_PATH_MAX]; /* absolute after parsing */
     weir_format_t format;
-    int splits;                   /* 1..WEIR_MAX_PARALLELISM, default 1 */
-    bool follow;                  /* default false */
-    int n_fields;                 /* 1..WEIR_MAX_COLS */
+    int splits;   /* 1..WEIR_MAX_PARALLELISM, default 1 */
+    bool follow;  /* default false */
+    int n_fields; /* 1..WEIR_MAX_COLS */
     weir_field_t fields[WEIR_MAX_COLS];
-    int event_time_col;           /* index into fields, type TIMESTAMP */
+    int event_time_col;              /* index into fields, type TIMESTAMP */
     int64_t max_out_of_orderness_ms; /* >= 0, default 0 */
-    int64_t idle_timeout_ms;      /* 0 = never idle (default) */
-    int64_t max_drift_ms;         /* 0 = no alignment (default) */
-    int32_t tz_offset_ms;         /* `time_zone: "-05:00"`: offset of zone-less text timestamps, default 0 (UTC) */
+    int64_t idle_timeout_ms;         /* 0 = never idle (default) */
+    int64_t max_drift_ms;            /* 0 = no alignment (default) */
+    int32_t tz_offset_ms; /* `time_zone: "-05:00"`: offset of zone-less text timestamps, default 0
+                             (UTC) */
     /* generator source (type == WEIR_SOURCE_GENERATOR) */
-    int64_t gen_rows;             /* 0 = unbounded */
-    int64_t gen_rate;             /* rows per second, 0 = unlimited */
+    int64_t gen_rows; /* 0 = unbounded */
+    int64_t gen_rate; /* rows per second, 0 = unlimited */
     uint64_t gen_seed;
 } weir_source_t;
 
@@ -89,7 +90,7 @@ typedef struct {
 } weir_window_t;
 
 typedef enum {
-    WEIR_AGG_COUNT = 1,       /* field_col < 0: rows; else non-NULL values */
+    WEIR_AGG_COUNT = 1, /* field_col < 0: rows; else non-NULL values */
     WEIR_AGG_SUM = 2,
     WEIR_AGG_AVG = 3,
     WEIR_AGG_MIN = 4,
@@ -99,28 +100,28 @@ typedef enum {
 
 typedef struct {
     weir_agg_fn_t fn;
-    int field_col;               /* index into source.fields or -1 */
-    char as[WEIR_NAME_MAX];      /* output column name */
+    int field_col;          /* index into source.fields or -1 */
+    char as[WEIR_NAME_MAX]; /* output column name */
 } weir_agg_t;
 
 typedef enum { WEIR_LATE_DROP = 1, WEIR_LATE_FILE = 2 } weir_late_policy_t;
 
 typedef struct {
     char name[WEIR_NAME_MAX];
-    int parallelism;             /* 1..WEIR_MAX_PARALLELISM, default 1 */
-    int max_key_groups;          /* parallelism..WEIR_MAX_KEY_GROUPS, default 128 */
-    weir_source_t source;        /* the first (or only) source; its schema is the job's */
-    int n_sources;               /* 1..WEIR_MAX_SOURCES; `source:` may be a list (a union) */
+    int parallelism;      /* 1..WEIR_MAX_PARALLELISM, default 1 */
+    int max_key_groups;   /* parallelism..WEIR_MAX_KEY_GROUPS, default 128 */
+    weir_source_t source; /* the first (or only) source; its schema is the job's */
+    int n_sources;        /* 1..WEIR_MAX_SOURCES; `source:` may be a list (a union) */
     weir_source_t sources[WEIR_MAX_SOURCES]; /* every source; sources[0] equals source;
-                                  * all have the same schema and event time column */
-    char filter[WEIR_FILTER_MAX];/* empty = none */
-    int n_keys;                  /* 0..WEIR_MAX_KEYS */
-    int key_cols[WEIR_MAX_KEYS]; /* indexes into source.fields */
+                                              * all have the same schema and event time column */
+    char filter[WEIR_FILTER_MAX];            /* empty = none */
+    int n_keys;                              /* 0..WEIR_MAX_KEYS */
+    int key_cols[WEIR_MAX_KEYS];             /* indexes into source.fields */
     weir_window_t window;
     int64_t allowed_lateness_ms; /* >= 0, default 0 */
     struct {
-        weir_late_policy_t policy;   /* default DROP (counted) */
-        char path[WEIR_PATH_MAX];    /* directory, for FILE */
+        weir_late_policy_t policy; /* default DROP (counted) */
+        char path[WEIR_PATH_MAX];  /* directory, for FILE */
     } late;
     int n_aggs;
     weir_agg_t aggs[WEIR_MAX_AGGS];
@@ -130,29 +131,29 @@ typedef struct {
         int64_t max_rows_per_second; /* 0 = unlimited */
     } sink;
     struct {
-        int max_rows;                /* 1..65536, default 1024 */
-        int max_bytes;               /* 64..64 MiB, default 32768 */
-        int64_t flush_ms;            /* 0..60000, default 5 */
+        int max_rows;     /* 1..65536, default 1024 */
+        int max_bytes;    /* 64..64 MiB, default 32768 */
+        int64_t flush_ms; /* 0..60000, default 5 */
     } batch;
     struct {
-        int buffers_per_channel;     /* 1..64, default 4 */
-        int floating_buffers;        /* 0..1024, default 8 */
+        int buffers_per_channel; /* 1..64, default 4 */
+        int floating_buffers;    /* 0..1024, default 8 */
     } network;
     struct {
-        int64_t interval_ms;         /* 0 = off (default) */
-        int64_t timeout_ms;          /* default 60000 */
-        int retain;                  /* default 3 */
+        int64_t interval_ms; /* 0 = off (default) */
+        int64_t timeout_ms;  /* default 60000 */
+        int retain;          /* default 3 */
     } checkpoint;
     struct {
-        int64_t interval_ms;         /* default 500 */
-        int64_t timeout_ms;          /* default 3000 */
+        int64_t interval_ms; /* default 500 */
+        int64_t timeout_ms;  /* default 3000 */
     } heartbeat;
     struct {
-        int strategy;                /* WEIR_RESTART_*, default NONE */
-        int64_t delay_ms;            /* fixed: default 1000 */
-        int64_t initial_ms;          /* exponential: default 1000 */
-        int64_t max_ms;              /* exponential: default 30000 */
-        int max_attempts;            /* default 10 */
+        int strategy;       /* WEIR_RESTART_*, default NONE */
+        int64_t delay_ms;   /* fixed: default 1000 */
+        int64_t initial_ms; /* exponential: default 1000 */
+        int64_t max_ms;     /* exponential: default 30000 */
+        int max_attempts;   /* default 10 */
     } restart;
 } weir_job_t;
 

@@ -51,7 +51,8 @@ int weir_jobs_place(weir_jobrec_t *r, const weir_members_t *m, char *err, size_t
         return rc;
     }
     for (uint32_t i = 0; i < r->n_tasks; i++) {
-        snprintf(r->task_node[i], sizeof r->task_node[i], "%s", m->nodes[alive[r->tasks[i].node]].id);
+        snprintf(r->task_node[i], sizeof r->task_node[i], "%s",
+                 m->nodes[alive[r->tasks[i].node]].id);
         r->tasks[i].node = alive[r->tasks[i].node];
         memset(&r->status[i], 0, sizeof r->status[i]);
         r->status[i].state = 1; /* deploying */
@@ -62,7 +63,6 @@ int weir_jobs_place(weir_jobrec_t *r, const weir_members_t *m, char *err, size_t
     r->placed_ms = r->submitted_ms;
     return 0;
 }
-
 
 /* Tasks that had not ended are canceled with their job (what `weir
  * status` then shows). */
@@ -114,7 +114,7 @@ int weir_jobs_task_update(weir_jobrec_t *r, uint32_t attempt, uint32_t task,
     if (st->state == 4) {
         const weir_plan_task_t *t = &r->tasks[task];
         snprintf(r->error, sizeof r->error, "task %u (%s %u) on node %s failed: %s", task,
-                 t->kind == WEIR_TASK_SOURCE ? "source split" : "window", 
+                 t->kind == WEIR_TASK_SOURCE ? "source split" : "window",
                  t->kind == WEIR_TASK_SOURCE ? t->split : t->keyed_index, node_id, st->error);
         s_fail(r, now_ms);
         return WEIR_JOB_FAILED;
@@ -140,8 +140,8 @@ int weir_jobs_node_lost(weir_jobrec_t *r, const char *node_id, const char *why, 
     for (uint32_t i = 0; i < r->n_tasks; i++) {
         if (strcmp(r->task_node[i], node_id) != 0 || r->status[i].state == 3)
             continue;
-        snprintf(r->error, sizeof r->error, "node %s lost (%s) while running task %u", node_id,
-                 why, i);
+        snprintf(r->error, sizeof r->error, "node %s lost (%s) while running task %u", node_id, why,
+                 i);
         s_fail(r, now_ms);
         return WEIR_JOB_FAILED;
     }

@@ -44,19 +44,19 @@ typedef struct {
 
 typedef struct {
     char id[64];
-    char *yaml;                       /* owned */
+    char *yaml; /* owned */
     char base_dir[WEIR_PATH_MAX];
     char file_name[WEIR_PATH_MAX];
     weir_job_t spec;
-    int state;                        /* WEIR_JOB_* */
-    uint32_t attempt;                 /* 0 before placement, then 1, 2, ... */
-    char error[1024];                 /* why FAILED or CANCELED */
+    int state;        /* WEIR_JOB_* */
+    uint32_t attempt; /* 0 before placement, then 1, 2, ... */
+    char error[1024]; /* why FAILED or CANCELED */
     weir_plan_task_t tasks[WEIR_PLAN_MAX_TASKS];
     uint32_t n_tasks;
     char task_node[WEIR_PLAN_MAX_TASKS][WEIR_NODE_ID_MAX];
     weir_task_status_t status[WEIR_PLAN_MAX_TASKS];
-    int64_t submitted_ms, ended_ms;   /* wall clock */
-    int64_t placed_ms;                /* wall clock of the last placement */
+    int64_t submitted_ms, ended_ms; /* wall clock */
+    int64_t placed_ms;              /* wall clock of the last placement */
 } weir_jobrec_t;
 
 /* Makes a CREATED record (copies yaml). NULL on OOM. */
@@ -65,7 +65,8 @@ weir_jobrec_t *weir_jobs_new(const char *id, const char *yaml, const char *base_
 void weir_jobs_destroy(weir_jobrec_t **r);
 
 /* Plans the job over the ALIVE nodes of m and moves it to RUNNING with
- * attempt + 1 (placed_ms = submitted_ms; callers may set it later). 0, or WEIR_EINVAL when no node is alive (err says so). */
+ * attempt + 1 (placed_ms = submitted_ms; callers may set it later). 0, or WEIR_EINVAL when no node
+ * is alive (err says so). */
 int weir_jobs_place(weir_jobrec_t *r, const weir_members_t *m, char *err, size_t err_cap);
 
 /* A task report. Returns the new job state if it changed, else -1. */
@@ -85,7 +86,10 @@ int weir_jobs_check_deploy(weir_jobrec_t *r, int64_t now_ms, int64_t timeout_ms)
 bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms);
 
 /* True when the state is final. */
-static inline bool weir_jobs_final(const weir_jobrec_t *r) { return r->state >= WEIR_JOB_FINISHED; }
+static inline bool weir_jobs_final(const weir_jobrec_t *r)
+{
+    return r->state >= WEIR_JOB_FINISHED;
+}
 
 /* The job's watermark: minimum over its keyed tasks. */
 int64_t weir_jobs_watermark(const weir_jobrec_t *r);

@@ -750,9 +750,9 @@ static int s_check_readable(s_ctx_t *c, const yaml_node_t *n, const char *what, 
     /* A FIFO or device would block or never end; the file is mapped. */
     if (!S_ISREG(st.st_mode))
         return s_fail(c, n->start_mark,
-                         "%s '%s' is not a regular file (a pipe, socket or device); give the path "
-                         "of a file",
-                         what, path);
+                      "%s '%s' is not a regular file (a pipe, socket or device); give the path "
+                      "of a file",
+                      what, path);
     return 0;
 }
 
@@ -1127,7 +1127,8 @@ static int s_sources(s_ctx_t *c, const yaml_node_t *n, yaml_mark_t mark, bool ha
         if (i == 0)
             continue;
         const weir_source_t *first = &job->sources[0];
-        bool same = src->n_fields == first->n_fields && src->event_time_col == first->event_time_col;
+        bool same =
+            src->n_fields == first->n_fields && src->event_time_col == first->event_time_col;
         for (int f = 0; same && f < src->n_fields; f++)
             same = strcmp(src->fields[f].name, first->fields[f].name) == 0 &&
                    src->fields[f].type == first->fields[f].type;
@@ -1580,7 +1581,6 @@ static void s_defaults(weir_job_t *job)
     job->restart.max_attempts = 10;
 }
 
-
 /* True when dir holds a published part file (part-*.csv). */
 static bool s_has_parts(const char *dir, char *first, size_t cap)
 {
@@ -1591,7 +1591,8 @@ static bool s_has_parts(const char *dir, char *first, size_t cap)
     bool found = false;
     while (!found && (e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (strncmp(e->d_name, "part-", 5) == 0 && n > 4 && strcmp(e->d_name + n - 4, ".csv") == 0) {
+        if (strncmp(e->d_name, "part-", 5) == 0 && n > 4 &&
+            strcmp(e->d_name + n - 4, ".csv") == 0) {
             snprintf(first, cap, "%s", e->d_name);
             found = true;
         }
@@ -1624,8 +1625,7 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
 {
     static const char *const later = "is not supported by this version of weir yet; remove it";
     if (s_val(m, "filter"))
-        return s_fail(c, s_key_mark(m, "filter"), "filter %s (rows would not be filtered)",
-                      later);
+        return s_fail(c, s_key_mark(m, "filter"), "filter %s (rows would not be filtered)", later);
     for (int i = 0; i < job->n_sources; i++) {
         const weir_source_t *src = &job->sources[i];
         if (src->follow)

@@ -8,7 +8,10 @@
 
 static const char *s_prog = "weir";
 
-void weir_log_init(const char *prog) { s_prog = prog; }
+void weir_log_init(const char *prog)
+{
+    s_prog = prog;
+}
 
 int64_t weir_wall_ms(void)
 {

@@ -23,8 +23,8 @@ int weir_members_find(const weir_members_t *m, const char *id)
     return WEIR_ENOTFOUND;
 }
 
-int weir_members_register(weir_members_t *m, const char *id, const char *endpoint,
-                          const void *rid, size_t rid_len, int32_t pid, int64_t now_ms)
+int weir_members_register(weir_members_t *m, const char *id, const char *endpoint, const void *rid,
+                          size_t rid_len, int32_t pid, int64_t now_ms)
 {
     size_t idl = strlen(id), epl = strlen(endpoint);
     if (idl == 0 || idl >= WEIR_NODE_ID_MAX || epl == 0 || epl >= WEIR_ENDPOINT_MAX ||

@@ -7,8 +7,8 @@
  *
  * weir_members_register() performs both arrows into ALIVE,
  * weir_members_heartbeat() keeps ALIVE, weir_members_leave() (a node that
- * stops on purpose) and weir_members_expire() perform ALIVE -> DEAD and returns the nodes that just died. ALIVE guarantees a
- * message from the node within the last timeout_ms; DEAD nodes get no new
+ * stops on purpose) and weir_members_expire() perform ALIVE -> DEAD and returns the nodes that just
+ * died. ALIVE guarantees a message from the node within the last timeout_ms; DEAD nodes get no new
  * tasks. Time is passed in (now_ms), so tests need no clock. One thread.
  */
 #ifndef WEIR_MEMBERSHIP_H
@@ -44,8 +44,8 @@ void weir_members_init(weir_members_t *m, int64_t timeout_ms);
 
 /* A node registers (again). Returns its index, or WEIR_EFULL / WEIR_EINVAL
  * (id or endpoint empty or too long). */
-int weir_members_register(weir_members_t *m, const char *id, const char *endpoint,
-                          const void *rid, size_t rid_len, int32_t pid, int64_t now_ms);
+int weir_members_register(weir_members_t *m, const char *id, const char *endpoint, const void *rid,
+                          size_t rid_len, int32_t pid, int64_t now_ms);
 
 /* A heartbeat from id; returns its index or WEIR_ENOTFOUND (unknown node:
  * it must register) or WEIR_ESTALE (known but dead: it must register). */

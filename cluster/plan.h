@@ -20,12 +20,12 @@
 typedef enum { WEIR_TASK_SOURCE = 0, WEIR_TASK_WINDOW = 1 } weir_task_kind_t;
 
 typedef struct {
-    uint32_t index;       /* position in the plan */
+    uint32_t index; /* position in the plan */
     weir_task_kind_t kind;
-    uint32_t split;       /* SOURCE: split number */
-    uint32_t keyed_index; /* WINDOW: 0..P-1 */
+    uint32_t split;             /* SOURCE: split number */
+    uint32_t keyed_index;       /* WINDOW: 0..P-1 */
     uint32_t kg_first, kg_last; /* WINDOW: inclusive range */
-    uint32_t node;        /* index into the caller's node list */
+    uint32_t node;              /* index into the caller's node list */
 } weir_plan_task_t;
 
 #define WEIR_PLAN_MAX_TASKS (2 * WEIR_MAX_PARALLELISM)

@@ -124,7 +124,10 @@ bool weir_queue_pop(weir_queue_t *q, void *item, int timeout_ms)
     return got;
 }
 
-int weir_queue_fd(const weir_queue_t *q) { return q->fd; }
+int weir_queue_fd(const weir_queue_t *q)
+{
+    return q->fd;
+}
 
 void weir_queue_drain_fd(weir_queue_t *q)
 {

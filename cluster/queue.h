@@ -38,13 +38,13 @@ void weir_queue_drain_fd(weir_queue_t *q);
 
 /* One frame for a consuming task. */
 typedef struct {
-    uint32_t ch;              /* input channel index of the consumer */
+    uint32_t ch; /* input channel index of the consumer */
     bool has_watermark;
     int64_t watermark_ms;
     bool end_of_stream;
-    uint64_t ingest_us;       /* see weir_frame_hdr_t */
-    weir_batch_t *batch;      /* local frame: a buffer of the channel's ring, or NULL */
-    bool remote;              /* remote frame: msg holds the packed batch (maybe empty) */
+    uint64_t ingest_us;  /* see weir_frame_hdr_t */
+    weir_batch_t *batch; /* local frame: a buffer of the channel's ring, or NULL */
+    bool remote;         /* remote frame: msg holds the packed batch (maybe empty) */
     zmq_msg_t msg;
 } weir_frame_t;
 

@@ -76,7 +76,10 @@ static inline int64_t s_floordiv(int64_t a, int64_t b)
     return q;
 }
 
-static inline bool s_is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static inline bool s_is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static inline unsigned s_days_in_month(int64_t y, unsigned m)
 {

@@ -75,11 +75,14 @@ void weir_wire_free_reply(Weir__V1__Reply *rep)
 struct weir_wire_scratch {
     uint8_t *buf;
     size_t cap;
-    uint32_t *lens;   /* string lengths of one column */
+    uint32_t *lens; /* string lengths of one column */
     size_t lens_cap;
 };
 
-weir_wire_scratch_t *weir_wire_scratch_new(void) { return calloc(1, sizeof(weir_wire_scratch_t)); }
+weir_wire_scratch_t *weir_wire_scratch_new(void)
+{
+    return calloc(1, sizeof(weir_wire_scratch_t));
+}
 
 void weir_wire_scratch_destroy(weir_wire_scratch_t **ps)
 {
@@ -329,7 +332,10 @@ static void *s_arena_alloc(void *ud, size_t size)
     return (uint8_t *)blk + S_SPILL_HDR;
 }
 
-static void s_arena_free(void *ud, void *p) { (void)ud, (void)p; }
+static void s_arena_free(void *ud, void *p)
+{
+    (void)ud, (void)p;
+}
 
 static void s_arena_reset(s_arena_t *a)
 {

@@ -73,14 +73,14 @@ int weir_wire_send_hello(void *sock, const char *job, uint32_t attempt, const ui
 typedef enum { WEIR_DATA_FRAME = 1, WEIR_DATA_CREDIT = 2, WEIR_DATA_HELLO = 3 } weir_data_kind_t;
 typedef struct {
     weir_data_kind_t kind;
-    weir_frame_hdr_t frame;   /* FRAME */
-    bool has_batch;           /* FRAME */
-    char job[64];             /* CREDIT, HELLO */
-    uint32_t attempt;         /* CREDIT, HELLO */
-    uint32_t channel;         /* CREDIT */
-    uint32_t credits;         /* CREDIT */
-    uint32_t n_channels;      /* HELLO, <= 4096 */
-    uint32_t channels[4096];  /* HELLO */
+    weir_frame_hdr_t frame;  /* FRAME */
+    bool has_batch;          /* FRAME */
+    char job[64];            /* CREDIT, HELLO */
+    uint32_t attempt;        /* CREDIT, HELLO */
+    uint32_t channel;        /* CREDIT */
+    uint32_t credits;        /* CREDIT */
+    uint32_t n_channels;     /* HELLO, <= 4096 */
+    uint32_t channels[4096]; /* HELLO */
 } weir_data_msg_t;
 
 /* Decodes the first part of a data-plane message. 0, WEIR_EPROTO or

@@ -99,7 +99,10 @@ bool weir_wm_set_idle(weir_wm_t *w, uint32_t in, bool idle)
     return s_recompute(w);
 }
 
-int64_t weir_wm_current(const weir_wm_t *w) { return w->current; }
+int64_t weir_wm_current(const weir_wm_t *w)
+{
+    return w->current;
+}
 
 int64_t weir_wm_input(const weir_wm_t *w, uint32_t in)
 {

@@ -44,7 +44,10 @@ typedef struct {
 } coord_t;
 
 static volatile sig_atomic_t s_stop;
-static void s_on_signal(int sig) { (void)sig, s_stop = 1; }
+static void s_on_signal(int sig)
+{
+    (void)sig, s_stop = 1;
+}
 
 static int s_mkdirs(const char *path)
 {
@@ -147,7 +150,7 @@ static int coord_deploy(coord_t *c, weir_jobrec_t *r)
         weir__v1__task_spec__init(&specs[i]);
         specs[i].index = t->index;
         specs[i].kind = t->kind == WEIR_TASK_SOURCE ? WEIR__V1__TASK_KIND__KIND_SOURCE
-                                                     : WEIR__V1__TASK_KIND__KIND_WINDOW;
+                                                    : WEIR__V1__TASK_KIND__KIND_WINDOW;
         specs[i].split = t->split;
         specs[i].keyed_index = t->keyed_index;
         specs[i].kg_first = t->kg_first;
@@ -207,8 +210,8 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
     }
     /* The coordinator may not see the nodes' files: paths are checked by
      * `weir submit` and by the nodes that run the sources. */
-    int rc = weir_jobspec_parse(s->yaml, strlen(s->yaml), s->file_name, s->base_dir, WEIR_JOBSPEC_RUNNABLE, spec, err,
-                                sizeof err);
+    int rc = weir_jobspec_parse(s->yaml, strlen(s->yaml), s->file_name, s->base_dir,
+                                WEIR_JOBSPEC_RUNNABLE, spec, err, sizeof err);
     if (rc) {
         coord_reply_error(c, rid, rid_len, err);
         free(spec);
@@ -223,7 +226,8 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
         if (strcmp(o->spec.sink.path, spec->sink.path) == 0)
             clash = spec->sink.path;
         else if (spec->late.policy == WEIR_LATE_FILE &&
-                 ((o->spec.late.policy == WEIR_LATE_FILE && strcmp(o->spec.late.path, spec->late.path) == 0) ||
+                 ((o->spec.late.policy == WEIR_LATE_FILE &&
+                   strcmp(o->spec.late.path, spec->late.path) == 0) ||
                   strcmp(o->spec.sink.path, spec->late.path) == 0))
             clash = spec->late.path;
         if (clash) {
@@ -312,8 +316,7 @@ static void s_status_from_wire(const Weir__V1__TaskStats *ts, weir_task_status_t
 /* A node runs a task of an attempt this coordinator does not run (the job
  * ended, a newer attempt exists, or the job is unknown after a restart):
  * tell that node to stop it, so it writes nothing more. */
-static void coord_cancel_stale(coord_t *c, const char *node_id, const char *job,
-                               uint32_t attempt)
+static void coord_cancel_stale(coord_t *c, const char *node_id, const char *job, uint32_t attempt)
 {
     int idx = weir_members_find(&c->members, node_id);
     if (idx < 0)
@@ -373,7 +376,7 @@ static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__J
         weir__v1__task_stats__init(&ts[i]);
         ti[i].index = t->index;
         ti[i].kind = t->kind == WEIR_TASK_SOURCE ? WEIR__V1__TASK_KIND__KIND_SOURCE
-                                                  : WEIR__V1__TASK_KIND__KIND_WINDOW;
+                                                 : WEIR__V1__TASK_KIND__KIND_WINDOW;
         ti[i].node_id = (char *)r->task_node[i];
         ti[i].kg_first = t->kg_first;
         ti[i].kg_last = t->kg_last;
@@ -578,9 +581,9 @@ static void coord_on_message(coord_t *c)
                           g->pid, g->data_endpoint);
             break;
         }
-        int idx = weir_members_register(&c->members, g->node_id ? g->node_id : "",
-                                        g->data_endpoint ? g->data_endpoint : "", r, rl, g->pid,
-                                        now);
+        int idx =
+            weir_members_register(&c->members, g->node_id ? g->node_id : "",
+                                  g->data_endpoint ? g->data_endpoint : "", r, rl, g->pid, now);
         ack.ok = idx >= 0;
         ack.error = idx >= 0 ? "" : "registration refused: bad node id or endpoint";
         ack.heartbeat_interval_ms = (uint64_t)c->hb_interval_ms;

@@ -3,7 +3,7 @@
 #define WEIR_COORD_H
 
 typedef struct {
-    const char *listen;   /* tcp://HOST:PORT */
+    const char *listen; /* tcp://HOST:PORT */
     const char *data_dir;
 } coord_opts_t;
 

@@ -17,10 +17,12 @@ static void s_usage(FILE *f)
 int main(int argc, char **argv)
 {
     node_opts_t o = {0};
-    static const struct option opts[] = {
-        {"coordinator", required_argument, 0, 'c'}, {"listen", required_argument, 0, 'l'},
-        {"data-dir", required_argument, 0, 'd'},    {"id", required_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},              {0, 0, 0, 0}};
+    static const struct option opts[] = {{"coordinator", required_argument, 0, 'c'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"data-dir", required_argument, 0, 'd'},
+                                         {"id", required_argument, 0, 'i'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {

@@ -46,7 +46,10 @@ typedef struct {
 } node_t;
 
 static volatile sig_atomic_t s_stop;
-static void s_on_signal(int sig) { (void)sig, s_stop = 1; }
+static void s_on_signal(int sig)
+{
+    (void)sig, s_stop = 1;
+}
 
 static int s_mkdirs(const char *path)
 {
@@ -237,8 +240,8 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
             goto done;
         }
         tasks[i].plan.index = t->index;
-        tasks[i].plan.kind = t->kind == WEIR__V1__TASK_KIND__KIND_SOURCE ? WEIR_TASK_SOURCE
-                                                                          : WEIR_TASK_WINDOW;
+        tasks[i].plan.kind =
+            t->kind == WEIR__V1__TASK_KIND__KIND_SOURCE ? WEIR_TASK_SOURCE : WEIR_TASK_WINDOW;
         tasks[i].plan.split = t->split;
         tasks[i].plan.keyed_index = t->keyed_index;
         tasks[i].plan.kg_first = t->kg_first;
@@ -246,9 +249,15 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
         snprintf(tasks[i].node_id, sizeof tasks[i].node_id, "%s", t->node_id);
         snprintf(tasks[i].endpoint, sizeof tasks[i].endpoint, "%s", t->data_endpoint);
     }
-    weir_df_config_t cfg = {.job_id = d->job, .attempt = d->attempt, .job = job,
-                            .tasks = tasks, .n_tasks = (uint32_t)d->n_tasks, .self_id = n->id,
-                            .zctx = n->zctx, .state = n->state, .events = n->events,
+    weir_df_config_t cfg = {.job_id = d->job,
+                            .attempt = d->attempt,
+                            .job = job,
+                            .tasks = tasks,
+                            .n_tasks = (uint32_t)d->n_tasks,
+                            .self_id = n->id,
+                            .zctx = n->zctx,
+                            .state = n->state,
+                            .events = n->events,
                             .df_id = ++n->next_df_id};
     weir_df_t *df = NULL;
     rc = weir_df_start(&cfg, &df, err, sizeof err);
@@ -283,8 +292,7 @@ static void node_on_control(node_t *n)
     case WEIR__V1__ENVELOPE__BODY_REGISTER_ACK:
         if (e->register_ack->ok) {
             if (!n->registered)
-                weir_log_info("registered with the coordinator as %s (data %s)", n->id,
-                              n->data_ep);
+                weir_log_info("registered with the coordinator as %s (data %s)", n->id, n->data_ep);
             n->registered = true;
             if (e->register_ack->heartbeat_interval_ms)
                 n->hb_interval_ms = (int64_t)e->register_ack->heartbeat_interval_ms;
@@ -347,8 +355,7 @@ static void node_on_data(node_t *n)
     if (rc) {
         int64_t now = weir_mono_ms();
         if (now - n->warned_ms > 5000) {
-            weir_log_warn("dropping a malformed data message from a peer: %s",
-                          weir_strerror(rc));
+            weir_log_warn("dropping a malformed data message from a peer: %s", weir_strerror(rc));
             n->warned_ms = now;
         }
         goto done;
@@ -495,8 +502,7 @@ int node_run(const node_opts_t *o)
         if (!n.registered && now - n.last_register_ms >= 1000) {
             node_send_register(&n);
             if (now - last_warn >= 10000) {
-                weir_log_warn("coordinator %s has not answered yet; still trying",
-                              o->coordinator);
+                weir_log_warn("coordinator %s has not answered yet; still trying", o->coordinator);
                 last_warn = now;
             }
         }

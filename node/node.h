@@ -12,7 +12,7 @@ typedef struct {
     const char *coordinator; /* tcp://HOST:PORT */
     const char *listen;      /* tcp://HOST:PORT, port 0 = any free port */
     const char *data_dir;
-    const char *id;          /* NULL = derived from host and port */
+    const char *id; /* NULL = derived from host and port */
 } node_opts_t;
 
 /* Runs until SIGINT/SIGTERM. Returns the process exit status. */

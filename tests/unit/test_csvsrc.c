@@ -47,7 +47,10 @@ static void s_addf(s_buf_t *b, const char *fmt, ...)
     s_add(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-static const char *s_str(const s_buf_t *b) { return b->p ? b->p : ""; }
+static const char *s_str(const s_buf_t *b)
+{
+    return b->p ? b->p : "";
+}
 
 static void s_free(s_buf_t *b)
 {

@@ -516,8 +516,8 @@ static void pipes_devices_and_mixed_outputs_are_refused(void)
              "sink: {path: out}\n");
     CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir, 0, &j, err, sizeof err),
                     0);
-    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir,
-                                       WEIR_JOBSPEC_CHECK_OUTPUT, &j, err, sizeof err),
+    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir, WEIR_JOBSPEC_CHECK_OUTPUT,
+                                       &j, err, sizeof err),
                     WEIR_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "j.yaml:2:1: sink.path"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "already holds results (part-3.csv"));
@@ -1208,11 +1208,12 @@ static void a_list_of_sources_is_a_union_with_one_schema(void)
     src = weir_job_split_source(&s_job, 1, &local);
     CU_ASSERT_PTR_EQUAL(src, &s_job.sources[0]);
     CU_ASSERT_EQUAL(local, 1);
-    EXPECT_ERR("source:\n"
-               "  - {path: a.csv, schema: [{name: ts, type: timestamp}, {name: k, type: string}]}\n"
-               "  - {path: b.csv, schema: [{name: ts, type: timestamp}, {name: k, type: int64}]}\n"
-               WINDOW SINK,
-               3, 5, "source 2", "same column names and types");
+    EXPECT_ERR(
+        "source:\n"
+        "  - {path: a.csv, schema: [{name: ts, type: timestamp}, {name: k, type: string}]}\n"
+        "  - {path: b.csv, schema: [{name: ts, type: timestamp}, {name: k, type: int64}]}\n" WINDOW
+            SINK,
+        3, 5, "source 2", "same column names and types");
     EXPECT_ERR("source: []\n" WINDOW SINK, 1, 9, "1 to 8");
 }
 

@@ -31,7 +31,10 @@ static const weir_job_t *s_job(int max_key_groups, int n_keys, const int *cols)
     return &s_jobv;
 }
 
-static weir_batch_t *s_batch(void) { return weir_batch_new(s_types, N_COLS, 16, 16); }
+static weir_batch_t *s_batch(void)
+{
+    return weir_batch_new(s_types, N_COLS, 16, 16);
+}
 
 /* Appends a row; str/str2 NULL pointers put NULL values. */
 static void s_row(weir_batch_t *b, int64_t i, const char *str, double d, const char *str2)

@@ -91,8 +91,14 @@ static int s_recv(void *sock, s_msg_t *m)
     return more ? -1 : m->n;
 }
 
-static const void *s_data(s_msg_t *m, int i) { return zmq_msg_data(&m->part[i]); }
-static size_t s_size(s_msg_t *m, int i) { return zmq_msg_size(&m->part[i]); }
+static const void *s_data(s_msg_t *m, int i)
+{
+    return zmq_msg_data(&m->part[i]);
+}
+static size_t s_size(s_msg_t *m, int i)
+{
+    return zmq_msg_size(&m->part[i]);
+}
 
 static void s_msg_close(s_msg_t *m)
 {

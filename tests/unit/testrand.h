@@ -16,7 +16,10 @@ typedef struct {
     uint64_t state;
 } testrand_t;
 
-static inline void testrand_seed(testrand_t *r, uint64_t seed) { r->state = seed; }
+static inline void testrand_seed(testrand_t *r, uint64_t seed)
+{
+    r->state = seed;
+}
 
 static inline uint64_t testrand_next(testrand_t *r)
 {
@@ -34,7 +37,10 @@ static inline uint32_t testrand_below(testrand_t *r, uint32_t n)
 
 /* Number of seeds to run and the i-th of them: WEIR_TEST_SEED alone when
  * set, else `fallback` seeds 1..fallback. */
-static inline int testrand_n_seeds(int fallback) { return getenv("WEIR_TEST_SEED") ? 1 : fallback; }
+static inline int testrand_n_seeds(int fallback)
+{
+    return getenv("WEIR_TEST_SEED") ? 1 : fallback;
+}
 
 static inline uint64_t testrand_seed_at(int i)
 {
