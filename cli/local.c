@@ -138,6 +138,26 @@ static bool s_port_free(int port)
     return ok;
 }
 
+/* Reads one "name pid" line of a pids file. false at the end or on a
+ * malformed line. */
+static bool s_read_pid_line(FILE *f, char *name, size_t cap, pid_t *pid)
+{
+    char line[256];
+    if (!fgets(line, sizeof line, f))
+        return false;
+    char *sp = strchr(line, ' ');
+    if (!sp || (size_t)(sp - line) >= cap)
+        return false;
+    *sp = 0;
+    char *end;
+    long v = strtol(sp + 1, &end, 10);
+    if (end == sp + 1 || v <= 0 || v > 4194304)
+        return false;
+    snprintf(name, cap, "%s", line);
+    *pid = (pid_t)v;
+    return true;
+}
+
 static int s_down(const char *dir, bool quiet)
 {
     char pidfile[PATH_MAX];
@@ -151,7 +171,7 @@ static int s_down(const char *dir, bool quiet)
     pid_t pids[LOCAL_MAX_NODES + 1];
     char names[LOCAL_MAX_NODES + 1][64];
     int n = 0;
-    while (n < LOCAL_MAX_NODES + 1 && fscanf(f, "%63s %d", names[n], &pids[n]) == 2)
+    while (n < LOCAL_MAX_NODES + 1 && s_read_pid_line(f, names[n], sizeof names[n], &pids[n]))
         n++;
     fclose(f);
     for (int i = 0; i < n; i++)
@@ -212,9 +232,9 @@ static int s_up(int nodes, const char *dir_arg, int port)
     FILE *pf = fopen(pidfile, "r");
     if (pf) {
         char name[64];
-        int pid;
+        pid_t pid;
         bool running = false;
-        while (fscanf(pf, "%63s %d", name, &pid) == 2)
+        while (s_read_pid_line(pf, name, sizeof name, &pid))
             if (s_alive(pid))
                 running = true;
         fclose(pf);

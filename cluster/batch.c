@@ -186,9 +186,9 @@ size_t weir_batch_bytes(const weir_batch_t *b)
         const weir_column_t *c = &b->cols[i];
         n += b->n_rows;
         if (c->type == WEIR_TYPE_STRING)
-            n += (size_t)c->off[b->n_rows] + 4u * b->n_rows;
+            n += (size_t)c->off[b->n_rows] + 4u * (size_t)b->n_rows;
         else
-            n += 8u * b->n_rows;
+            n += 8u * (size_t)b->n_rows;
     }
     return n;
 }

@@ -1047,7 +1047,7 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
     df->events = cfg->events;
     df->n_all = cfg->n_tasks;
     df->all = calloc(cfg->n_tasks, sizeof *df->all);
-    df->by_index = calloc(cfg->n_tasks, sizeof *df->by_index);
+    df->by_index = calloc(cfg->n_tasks, sizeof(s_task_t *));
     if (!df->all || !df->by_index)
         goto oom;
     memcpy(df->all, cfg->tasks, cfg->n_tasks * sizeof *df->all);
@@ -1096,7 +1096,7 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
         }
     }
     df->n_chans = S * P;
-    df->chans = calloc(df->n_chans, sizeof *df->chans);
+    df->chans = calloc(df->n_chans, sizeof(s_chan_t *));
     if (!df->chans)
         goto oom;
     for (uint32_t s = 0; s < S; s++) {
@@ -1116,8 +1116,8 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
             ch->dst_local = dl;
             pthread_mutex_init(&ch->mu, NULL);
             if (sl && dl) {
-                ch->ring = calloc(bpc, sizeof *ch->ring);
-                ch->all = calloc(bpc, sizeof *ch->all);
+                ch->ring = calloc(bpc, sizeof(weir_batch_t *));
+                ch->all = calloc(bpc, sizeof(weir_batch_t *));
                 if (!ch->ring || !ch->all)
                     goto oom;
                 for (uint32_t b = 0; b < bpc; b++) {

@@ -457,7 +457,7 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
     }
     case WEIR__V1__REQUEST__REQ_LIST: {
         Weir__V1__JobInfo *ji = calloc(c->n_jobs ? c->n_jobs : 1, sizeof *ji);
-        Weir__V1__JobInfo **jip = calloc(c->n_jobs ? c->n_jobs : 1, sizeof *jip);
+        Weir__V1__JobInfo **jip = calloc(c->n_jobs ? c->n_jobs : 1, sizeof(Weir__V1__JobInfo *));
         if (!ji || !jip) {
             free(ji);
             free(jip);

@@ -115,7 +115,7 @@ static void node_send_heartbeat(node_t *n)
         total += weir_df_n_local(n->dfs[i]);
     weir_df_stats_t *st = calloc(total ? total : 1, sizeof *st);
     Weir__V1__TaskStats *ts = calloc(total ? total : 1, sizeof *ts);
-    Weir__V1__TaskStats **tp = calloc(total ? total : 1, sizeof *tp);
+    Weir__V1__TaskStats **tp = calloc(total ? total : 1, sizeof(Weir__V1__TaskStats *));
     if (!st || !ts || !tp)
         goto done;
     uint32_t k = 0;
@@ -229,7 +229,7 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
         node_report_deploy_failure(n, d, err);
         goto done;
     }
-    if (d->n_tasks > WEIR_PLAN_MAX_TASKS) {
+    if (d->n_tasks > (size_t)WEIR_PLAN_MAX_TASKS) {
         node_report_deploy_failure(n, d, "too many tasks");
         goto done;
     }
