@@ -24,25 +24,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fsx.h"
 
 #define LOCAL_MAX_NODES 64
-
-static int s_mkdirs(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 static int s_bin_dir(char *out, size_t cap)
 {
@@ -223,7 +207,7 @@ static int s_count_alive_nodes(const char *endpoint)
 static int s_up(int nodes, const char *dir_arg, int port)
 {
     char dir[PATH_MAX];
-    if (s_mkdirs(dir_arg) != 0 || !realpath(dir_arg, dir)) {
+    if (weir_fs_mkdirs(dir_arg) != 0 || !realpath(dir_arg, dir)) {
         fprintf(stderr, "weir local up: cannot create %s: %s\n", dir_arg, strerror(errno));
         return 1;
     }

@@ -10,6 +10,7 @@
  * formatting of every integer costs more than the hand-written conversion.
  */
 #include "csvsink.h"
+#include "fsx.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,28 +88,6 @@ static int s_sep(weir_csvsink_t *s)
     return s->n_fields++ > 0 ? s_put(s, ",", 1) : (s->err ? s->err : 0);
 }
 
-static int s_mkdirs(const char *dir)
-{
-    char path[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path)
-        return -ENAMETOOLONG;
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        path[i] = c;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return -errno;
-    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
 static char *s_join(const char *dir, const char *pre, const char *name, const char *post)
 {
     size_t n = strlen(dir) + strlen(pre) + strlen(name) + strlen(post) + 2;
@@ -144,7 +123,7 @@ int weir_csvsink_open_tagged(const char *dir, const char *name, const char *tag,
     if (snprintf(hidden, sizeof hidden, ".%s%s%s", tag ? tag : "", tag ? "." : "", name) >=
         (int)sizeof hidden)
         return -ENAMETOOLONG;
-    int rc = s_mkdirs(dir);
+    int rc = weir_fs_mkdirs(dir);
     if (rc)
         return rc;
     weir_csvsink_t *s = calloc(1, sizeof *s);

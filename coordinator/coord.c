@@ -24,6 +24,7 @@
 
 #include "endpoint.h"
 #include "err.h"
+#include "fsx.h"
 #include "jobs.h"
 #include "jobspec.h"
 #include "log.h"
@@ -47,57 +48,6 @@ static volatile sig_atomic_t s_stop;
 static void s_on_signal(int sig)
 {
     (void)sig, s_stop = 1;
-}
-
-static int s_mkdirs(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
-/* Writes path atomically: temp file, fsync, rename, fsync directory. */
-static int s_write_atomic(const char *dir, const char *name, const char *data, size_t len)
-{
-    char tmp[PATH_MAX], fin[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    snprintf(fin, sizeof fin, "%s/%s", dir, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return -e;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        unlink(tmp);
-        return -errno;
-    }
-    if (rename(tmp, fin) != 0)
-        return -errno;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
 }
 
 static weir_jobrec_t *coord_find_job(coord_t *c, const char *id)
@@ -268,9 +218,9 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
     snprintf(jobs_dir, sizeof jobs_dir, "%s/jobs", c->data_dir);
     char fname[128];
     snprintf(fname, sizeof fname, "%s.yaml", r->id);
-    rc = s_mkdirs(jobs_dir);
+    rc = weir_fs_mkdirs(jobs_dir);
     if (!rc)
-        rc = s_write_atomic(jobs_dir, fname, r->yaml, strlen(r->yaml));
+        rc = weir_fs_write_atomic(jobs_dir, fname, r->yaml, strlen(r->yaml));
     if (rc) {
         snprintf(err, sizeof err, "cannot store the job in %s: %s", jobs_dir, strerror(-rc));
         coord_reply_error(c, rid, rid_len, err);
@@ -681,7 +631,7 @@ int coord_run(const coord_opts_t *o)
         return 2;
     }
     snprintf(c->data_dir, sizeof c->data_dir, "%s", o->data_dir);
-    int rc = s_mkdirs(c->data_dir);
+    int rc = weir_fs_mkdirs(c->data_dir);
     if (rc) {
         fprintf(stderr, "weir-coordinator: cannot create data directory %s: %s\n", o->data_dir,
                 strerror(-rc));

@@ -23,6 +23,7 @@
 #include "dataflow.h"
 #include "endpoint.h"
 #include "err.h"
+#include "fsx.h"
 #include "jobspec.h"
 #include "log.h"
 #include "state.h"
@@ -49,23 +50,6 @@ static volatile sig_atomic_t s_stop;
 static void s_on_signal(int sig)
 {
     (void)sig, s_stop = 1;
-}
-
-static int s_mkdirs(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
 }
 
 static void node_send_register(node_t *n)
@@ -424,7 +408,7 @@ int node_run(const node_opts_t *o)
         fprintf(stderr, "weir-node: %s\n", err);
         return 2;
     }
-    int rc = s_mkdirs(o->data_dir);
+    int rc = weir_fs_mkdirs(o->data_dir);
     if (rc) {
         fprintf(stderr, "weir-node: cannot create data directory %s: %s\n", o->data_dir,
                 strerror(-rc));

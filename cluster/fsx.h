@@ -1,0 +1,17 @@
+/* fsx: small file-system helpers shared by the daemons and the sinks.
+ * Return 0 or -errno; no state; any thread. */
+#ifndef WEIR_FSX_H
+#define WEIR_FSX_H
+
+#include <stddef.h>
+
+/* Creates dir and its missing parents (mode 0755); an existing directory
+ * is fine. */
+int weir_fs_mkdirs(const char *dir);
+
+/* Writes dir/name atomically: a temporary file in dir, fsync, rename over
+ * the name, fsync of the directory. A reader sees the old content or the
+ * new one, never a part. */
+int weir_fs_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+
+#endif

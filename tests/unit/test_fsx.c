@@ -1,0 +1,64 @@
+/* fsx: directories are made with their parents, and files are replaced
+ * whole. */
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsx.h"
+
+static void directories_are_made_with_their_parents(void)
+{
+    char dir[] = "/tmp/weir-fsx-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char deep[128], file[128];
+    snprintf(deep, sizeof deep, "%s/a/b/c", dir);
+    CU_ASSERT_EQUAL(weir_fs_mkdirs(deep), 0);
+    CU_ASSERT_EQUAL(weir_fs_mkdirs(deep), 0); /* existing is fine */
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(deep, &st), 0);
+    CU_ASSERT_TRUE(S_ISDIR(st.st_mode));
+    snprintf(file, sizeof file, "%s/a/f", dir);
+    FILE *f = fopen(file, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    CU_ASSERT_EQUAL(weir_fs_mkdirs(file), -ENOTDIR); /* a file in the way */
+    snprintf(deep, sizeof deep, "%s/a/f/x", dir);
+    CU_ASSERT_EQUAL(weir_fs_mkdirs(deep), -ENOTDIR);
+    unlink(file);
+    snprintf(deep, sizeof deep, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(deep), 0);
+}
+
+static void a_file_is_replaced_whole(void)
+{
+    char dir[] = "/tmp/weir-fsx-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_EQUAL(weir_fs_write_atomic(dir, "meta", "first", 5), 0);
+    CU_ASSERT_EQUAL(weir_fs_write_atomic(dir, "meta", "second!", 7), 0);
+    char path[128], buf[16] = "";
+    snprintf(path, sizeof path, "%s/meta", dir);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    CU_ASSERT_EQUAL(n, 7);
+    CU_ASSERT_STRING_EQUAL(buf, "second!");
+    snprintf(path, sizeof path, "%s/.meta.tmp", dir);
+    CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0); /* no temporary left */
+    CU_ASSERT_EQUAL(weir_fs_write_atomic("/nonexistent-weir-dir", "x", "y", 1), -ENOENT);
+    snprintf(path, sizeof path, "%s/meta", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+void test_fsx_register(void)
+{
+    CU_pSuite s = CU_add_suite("fsx", NULL, NULL);
+    CU_add_test(s, "directories are made with their parents",
+                directories_are_made_with_their_parents);
+    CU_add_test(s, "a file is replaced whole", a_file_is_replaced_whole);
+}
