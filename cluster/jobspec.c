@@ -885,7 +885,7 @@ static int s_schema(s_ctx_t *c, const yaml_node_t *n, weir_source_t *src)
                           "%s: column '%s' is listed twice (also source.schema[%d]); keep one",
                           what, s_quote(&q, f->name, strlen(f->name)), dup + 1);
         snprintf(what, sizeof what, "%s.type", path);
-        int ti;
+        int ti = 0;
         rc = s_enum(c, s_val(&m, "type"), what, s_col_types, S_N(s_col_types), &ti);
         if (rc)
             return rc;
@@ -1272,7 +1272,7 @@ static int s_aggregate(s_ctx_t *c, const yaml_node_t *n, weir_job_t *job)
         if (!s_val(&m, "fn"))
             return s_missing(c, &m, "fn", "add fn: count, sum, avg, min, max or count_distinct");
         snprintf(what, sizeof what, "%s.fn", path);
-        int fi;
+        int fi = 0;
         if ((rc = s_enum(c, s_val(&m, "fn"), what, s_agg_fns, S_N(s_agg_fns), &fi)))
             return rc;
         a->fn = s_agg_fn_vals[fi];
