@@ -19,6 +19,7 @@ int cli_list(const char *endpoint, int argc, char **argv);
 int cli_status(const char *endpoint, int argc, char **argv);
 int cli_cancel(const char *endpoint, int argc, char **argv);
 int cli_nodes(const char *endpoint, int argc, char **argv);
+int cli_watermarks(const char *endpoint, int argc, char **argv);
 int cli_local(int argc, char **argv);
 
 /* Formats an event time (ms) for people: ISO-8601, "-inf" or "+inf". */

@@ -398,3 +398,54 @@ int cli_nodes(const char *endpoint, int argc, char **argv)
     cli_reply_free(rep);
     return 0;
 }
+
+int cli_watermarks(const char *endpoint, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: weir watermarks JOB\n");
+        return 2;
+    }
+    Weir__V1__Reply *rep = NULL;
+    Weir__V1__JobInfo *ji = s_status(endpoint, argv[0], &rep);
+    if (!ji)
+        return 1;
+    /* The inputs of every keyed task are the source splits, so an input's
+     * watermark is its split's. The job's minimum is the lowest keyed
+     * task's; the input holding that task's minimum holds the job's. */
+    const Weir__V1__TaskInfo *low = NULL;
+    for (size_t i = 0; i < ji->n_tasks; i++) {
+        const Weir__V1__TaskInfo *t = ji->tasks[i];
+        if (t->kind != WEIR__V1__TASK_KIND__KIND_WINDOW || !t->stats)
+            continue;
+        if (!low || t->stats->watermark_ms < low->stats->watermark_ms)
+            low = t;
+    }
+    char wm[40];
+    cli_fmt_ts(ji->watermark_ms, wm, sizeof wm);
+    printf("job %s (%s): watermark %s", ji->job, s_job_state(ji->state), wm);
+    uint32_t holder = low && low->stats ? low->stats->wm_holder : 0;
+    if (holder)
+        printf(", held by source split %u (through task %u)", holder - 1, low->index);
+    printf("\n\n%-4s %-7s %-12s %-10s %-26s %-5s %s\n", "TASK", "KIND", "PART", "STATE",
+           "WATERMARK", "IDLE", "NOTE");
+    for (size_t i = 0; i < ji->n_tasks; i++) {
+        const Weir__V1__TaskInfo *t = ji->tasks[i];
+        const Weir__V1__TaskStats *st = t->stats;
+        char part[32], tw[40], note[64] = "";
+        if (t->kind == WEIR__V1__TASK_KIND__KIND_SOURCE) {
+            snprintf(part, sizeof part, "split %u", t->split);
+            if (holder && t->split == holder - 1)
+                snprintf(note, sizeof note, "holds the job's minimum");
+        } else {
+            snprintf(part, sizeof part, "kg %u-%u", t->kg_first, t->kg_last);
+            if (st && st->wm_holder)
+                snprintf(note, sizeof note, "min of its inputs: split %u", st->wm_holder - 1);
+        }
+        cli_fmt_ts(st ? st->watermark_ms : 0, tw, sizeof tw);
+        printf("%-4u %-7s %-12s %-10s %-26s %-5s %s\n", t->index,
+               t->kind == WEIR__V1__TASK_KIND__KIND_SOURCE ? "source" : "window", part,
+               s_task_state(st ? st->state : 0), tw, st && st->idle ? "yes" : "no", note);
+    }
+    cli_reply_free(rep);
+    return 0;
+}

@@ -17,6 +17,7 @@ static void s_usage(FILE *f)
             "  status JOB                 state, tasks, where they run, rows, watermark\n"
             "  cancel JOB                 cancel a job\n"
             "  nodes                      list nodes and whether they are alive\n"
+            "  watermarks JOB             watermark per task and input; who holds the minimum\n"
             "  local up --nodes N --dir DIR [--port P]\n"
             "                             start a coordinator and N nodes on this machine\n"
             "  local down --dir DIR       stop them\n"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
         return cli_cancel(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "nodes") == 0)
         return cli_nodes(endpoint, sub_argc, sub_argv);
+    if (strcmp(cmd, "watermarks") == 0)
+        return cli_watermarks(endpoint, sub_argc, sub_argv);
     fprintf(stderr, "weir: unknown command '%s'\n", cmd);
     s_usage(stderr);
     return 2;

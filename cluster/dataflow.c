@@ -69,6 +69,8 @@ typedef struct {
     _Atomic uint32_t busy_pm, bp_pm;                        /* last full second */
     _Atomic uint64_t lat_p50, lat_p99, lat_p999, lat_count; /* us, since start */
     _Atomic uint32_t queued, credits_out;
+    _Atomic uint32_t wm_holder;
+    _Atomic bool idle;
     char error[512];
 } s_stats_t;
 
@@ -956,6 +958,9 @@ static void *s_window_main(void *arg)
             lat_published = t1;
         }
         atomic_store(&t->st.queued, weir_mailbox_len(t->mb));
+        uint32_t holder = weir_wm_holder(wm);
+        atomic_store(&t->st.wm_holder, holder < S ? holder + 1 : 0);
+        atomic_store(&t->st.idle, weir_wm_idle(wm));
         (void)tw;
     }
     s_publish_latency(t, &lat);
@@ -1271,6 +1276,8 @@ void weir_df_stats(const weir_df_t *df, uint32_t i, weir_df_stats_t *o)
     o->latency_count = atomic_load(&st->lat_count);
     o->queued_frames = atomic_load(&st->queued);
     o->credits_outstanding = atomic_load(&st->credits_out);
+    o->wm_holder = atomic_load(&st->wm_holder);
+    o->idle = atomic_load(&st->idle);
     if (o->state == WEIR_DF_FAILED)
         snprintf(o->error, sizeof o->error, "%s", t->st.error);
 }

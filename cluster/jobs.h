@@ -39,6 +39,8 @@ typedef struct {
     uint32_t busy_permille, backpressured_permille;
     uint64_t latency_p50_us, latency_p99_us, latency_p999_us, latency_count;
     uint32_t queued_frames, credits_outstanding;
+    uint32_t wm_holder; /* keyed tasks: 1 + input holding the minimum, 0 = none */
+    bool idle;
     char error[512];
 } weir_task_status_t;
 

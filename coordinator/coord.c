@@ -260,6 +260,8 @@ static void s_status_from_wire(const Weir__V1__TaskStats *ts, weir_task_status_t
     st->latency_count = ts->latency_count;
     st->queued_frames = ts->queued_frames;
     st->credits_outstanding = ts->credits_outstanding;
+    st->wm_holder = ts->wm_holder;
+    st->idle = ts->idle;
     snprintf(st->error, sizeof st->error, "%s", ts->error ? ts->error : "");
 }
 
@@ -347,6 +349,8 @@ static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__J
         ts[i].latency_count = s->latency_count;
         ts[i].queued_frames = s->queued_frames;
         ts[i].credits_outstanding = s->credits_outstanding;
+        ts[i].wm_holder = s->wm_holder;
+        ts[i].idle = s->idle;
         ts[i].error = (char *)s->error;
         ti[i].stats = &ts[i];
         tip[i] = &ti[i];

@@ -90,6 +90,8 @@ static void node_fill_stats(node_t *n, weir_df_t *df, const weir_df_stats_t *s,
     ts->latency_count = s->latency_count;
     ts->queued_frames = s->queued_frames;
     ts->credits_outstanding = s->credits_outstanding;
+    ts->wm_holder = s->wm_holder;
+    ts->idle = s->idle;
 }
 
 static void node_send_heartbeat(node_t *n)
