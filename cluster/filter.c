@@ -60,20 +60,20 @@ typedef enum {
 
 typedef struct {
     s_op_t op;
-    s_ty_t ty;      /* type of this node's value */
-    s_ty_t arg_ty;  /* comparisons: common type of both operands */
-    int a, b;       /* child node indexes, -1 when absent; always < own index */
-    int pos;        /* 0-based offset of the operator or primary token */
-    int start;      /* 0-based offset of the first token of the subexpression */
-    int col;        /* OP_COL: index into source.fields and batch columns */
-    weir_type_t wty; /* OP_COL: the schema type the batch column must have */
-    int64_t ival;   /* OP_LIT integer or boolean (0/1) */
-    double dval;    /* OP_LIT double */
+    s_ty_t ty;           /* type of this node's value */
+    s_ty_t arg_ty;       /* comparisons: common type of both operands */
+    int a, b;            /* child node indexes, -1 when absent; always < own index */
+    int pos;             /* 0-based offset of the operator or primary token */
+    int start;           /* 0-based offset of the first token of the subexpression */
+    int col;             /* OP_COL: index into source.fields and batch columns */
+    weir_type_t wty;     /* OP_COL: the schema type the batch column must have */
+    int64_t ival;        /* OP_LIT integer or boolean (0/1) */
+    double dval;         /* OP_LIT double */
     uint32_t soff, slen; /* OP_LIT string: bytes pool[soff, soff + slen) */
-    int64_t *wi;    /* owned scratch, max_rows values (int and bool nodes) */
-    double *wd;     /* owned scratch, max_rows values (double nodes) */
-    uint8_t *wn;    /* owned scratch, max_rows NULL flags */
-    const int64_t *ri; /* where eval reads this node's values: wi or a batch column */
+    int64_t *wi;         /* owned scratch, max_rows values (int and bool nodes) */
+    double *wd;          /* owned scratch, max_rows values (double nodes) */
+    uint8_t *wn;         /* owned scratch, max_rows NULL flags */
+    const int64_t *ri;   /* where eval reads this node's values: wi or a batch column */
     const double *rd;
     const uint8_t *rn;
 } s_node_t;
@@ -106,10 +106,10 @@ typedef enum {
 
 typedef struct {
     s_tk_t kind;
-    s_op_t op;    /* T_OP */
-    int pos, len; /* 0-based offset and length in the text */
-    uint64_t mag; /* T_INT: magnitude, <= 2^63 */
-    double d;     /* T_DEC */
+    s_op_t op;           /* T_OP */
+    int pos, len;        /* 0-based offset and length in the text */
+    uint64_t mag;        /* T_INT: magnitude, <= 2^63 */
+    double d;            /* T_DEC */
     uint32_t soff, slen; /* T_STR: decoded bytes in the pool */
 } s_tok_t;
 
@@ -170,7 +170,7 @@ static s_tk_t s_keyword(const char *s, int len)
     static const struct {
         const char *word;
         s_tk_t kind;
-    } kw[] = {{"and", K_AND}, {"or", K_OR},     {"not", K_NOT},    {"is", K_IS},
+    } kw[] = {{"and", K_AND},   {"or", K_OR},     {"not", K_NOT},    {"is", K_IS},
               {"null", K_NULL}, {"true", K_TRUE}, {"false", K_FALSE}};
     for (size_t k = 0; k < sizeof kw / sizeof kw[0]; k++)
         if ((int)strlen(kw[k].word) == len && strncasecmp(s, kw[k].word, (size_t)len) == 0)
@@ -418,8 +418,7 @@ static int s_column(s_parser_t *p, const s_tok_t *t)
     for (int c = 0; c < src->n_fields && used < sizeof list; c++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", c ? ", " : "",
                                  src->fields[c].name);
-    return s_fail(p, t->pos, "unknown column '%.*s' (columns: %s)", t->len, p->text + t->pos,
-                  list);
+    return s_fail(p, t->pos, "unknown column '%.*s' (columns: %s)", t->len, p->text + t->pos, list);
 }
 
 static int s_parse_primary(s_parser_t *p)
@@ -478,8 +477,7 @@ static int s_parse_primary(s_parser_t *p)
             return s_fail(p, t->pos, "expected a value, got '%.*s'", t->len, p->text + t->pos);
         }
         const s_tok_t *prev = &p->toks[p->i - 1];
-        return s_fail(p, t->pos, "expected a value after '%.*s'", prev->len,
-                      p->text + prev->pos);
+        return s_fail(p, t->pos, "expected a value after '%.*s'", prev->len, p->text + prev->pos);
     }
     if (k >= 0)
         p->i++;
@@ -536,8 +534,7 @@ static int s_arith(s_parser_t *p, s_op_t op, int pos, int a, int b)
         return s_fail(p, nb->start, "cannot apply '%s' to %s", s_optext(op),
                       s_describe(p, b, d, sizeof d));
     if (op == OP_MOD && (na->ty == TY_DBL || nb->ty == TY_DBL))
-        return s_fail(p, na->ty == TY_DBL ? na->start : nb->start,
-                      "'%%' needs integers, got %s",
+        return s_fail(p, na->ty == TY_DBL ? na->start : nb->start, "'%%' needs integers, got %s",
                       s_describe(p, na->ty == TY_DBL ? a : b, d, sizeof d));
     s_ty_t ty = TY_INT;
     if (na->ty == TY_DBL || nb->ty == TY_DBL) {
@@ -763,8 +760,7 @@ int weir_filter_compile(const char *text, const weir_job_t *job, uint32_t max_ro
     size_t len = strlen(text);
     if (len > (size_t)INT32_MAX / 2)
         return WEIR_ERANGE;
-    s_parser_t p = {.text = text, .text_len = (int)len, .job = job, .err = err,
-                    .err_cap = err_cap};
+    s_parser_t p = {.text = text, .text_len = (int)len, .job = job, .err = err, .err_cap = err_cap};
     p.f = calloc(1, sizeof *p.f);
     if (!p.f)
         return -ENOMEM;
@@ -852,18 +848,18 @@ static void s_eval_strcmp(const weir_filter_t *f, s_node_t *n, const weir_batch_
 
 /* Comparison loops, one per operand representation; macros keep the six
  * operators as six tight loops the compiler can vectorize. */
-#define S_CMP_LOOP(A, B, OPER)                                                                   \
-    for (uint32_t i = 0; i < rows; i++)                                                          \
+#define S_CMP_LOOP(A, B, OPER)                                                                     \
+    for (uint32_t i = 0; i < rows; i++)                                                            \
         n->wi[i] = (A)[i] OPER(B)[i];
 
-#define S_CMP_SWITCH(A, B)                                                                       \
-    switch (n->op) {                                                                             \
-    case OP_EQ: S_CMP_LOOP(A, B, ==) break;                                                      \
-    case OP_NE: S_CMP_LOOP(A, B, !=) break;                                                      \
-    case OP_LT: S_CMP_LOOP(A, B, <) break;                                                       \
-    case OP_LE: S_CMP_LOOP(A, B, <=) break;                                                      \
-    case OP_GT: S_CMP_LOOP(A, B, >) break;                                                       \
-    default: S_CMP_LOOP(A, B, >=) break;                                                         \
+#define S_CMP_SWITCH(A, B)                                                                         \
+    switch (n->op) {                                                                               \
+    case OP_EQ: S_CMP_LOOP(A, B, ==) break;                                                        \
+    case OP_NE: S_CMP_LOOP(A, B, !=) break;                                                        \
+    case OP_LT: S_CMP_LOOP(A, B, <) break;                                                         \
+    case OP_LE: S_CMP_LOOP(A, B, <=) break;                                                        \
+    case OP_GT: S_CMP_LOOP(A, B, >) break;                                                         \
+    default: S_CMP_LOOP(A, B, >=) break;                                                           \
     }
 
 static void s_eval_node(const weir_filter_t *f, s_node_t *n, const weir_batch_t *b)
@@ -918,7 +914,8 @@ static void s_eval_node(const weir_filter_t *f, s_node_t *n, const weir_batch_t 
         return;
     case OP_AND:
         for (uint32_t i = 0; i < rows; i++) {
-            int any_false = ((x->rn[i] == 0) & (x->ri[i] == 0)) | ((y->rn[i] == 0) & (y->ri[i] == 0));
+            int any_false =
+                ((x->rn[i] == 0) & (x->ri[i] == 0)) | ((y->rn[i] == 0) & (y->ri[i] == 0));
             int any_null = x->rn[i] | y->rn[i];
             n->wn[i] = (uint8_t)((any_false == 0) & any_null);
             n->wi[i] = (any_false | any_null) == 0;
@@ -926,7 +923,8 @@ static void s_eval_node(const weir_filter_t *f, s_node_t *n, const weir_batch_t 
         return;
     case OP_OR:
         for (uint32_t i = 0; i < rows; i++) {
-            int any_true = ((x->rn[i] == 0) & (x->ri[i] != 0)) | ((y->rn[i] == 0) & (y->ri[i] != 0));
+            int any_true =
+                ((x->rn[i] == 0) & (x->ri[i] != 0)) | ((y->rn[i] == 0) & (y->ri[i] != 0));
             int any_null = x->rn[i] | y->rn[i];
             n->wn[i] = (uint8_t)((any_true == 0) & any_null);
             n->wi[i] = any_true;

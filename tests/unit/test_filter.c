@@ -22,8 +22,8 @@ static void s_job_init(void)
     static const struct {
         const char *name;
         weir_type_t type;
-    } cols[] = {{"i", WEIR_TYPE_INT64},  {"d", WEIR_TYPE_DOUBLE}, {"s", WEIR_TYPE_STRING},
-                {"b", WEIR_TYPE_BOOL},   {"j", WEIR_TYPE_INT64},  {"e", WEIR_TYPE_DOUBLE},
+    } cols[] = {{"i", WEIR_TYPE_INT64},     {"d", WEIR_TYPE_DOUBLE},    {"s", WEIR_TYPE_STRING},
+                {"b", WEIR_TYPE_BOOL},      {"j", WEIR_TYPE_INT64},     {"e", WEIR_TYPE_DOUBLE},
                 {"zone", WEIR_TYPE_STRING}, {"ts", WEIR_TYPE_TIMESTAMP}};
     memset(&s_job, 0, sizeof s_job);
     s_job.source.n_fields = 8;
@@ -55,8 +55,8 @@ typedef struct {
 } s_row_t;
 
 static const s_row_t s_rows[] = {
-    {0, 1, 0, 1.5, "a", 0, 1, 0, 0},       {0, -3, 0, -2.0, "it's", 0, 0, 0, 2},
-    {1, 0, 1, 0, NULL, 1, 0, 1, 0},        {0, 10, 0, 10.0, "", 0, 1, 0, -1},
+    {0, 1, 0, 1.5, "a", 0, 1, 0, 0},          {0, -3, 0, -2.0, "it's", 0, 0, 0, 2},
+    {1, 0, 1, 0, NULL, 1, 0, 1, 0},           {0, 10, 0, 10.0, "", 0, 1, 0, -1},
     {0, 7, 0, 0.5, "say \"hi\"", 0, 0, 0, 3},
 };
 #define S_N_ROWS 5
@@ -121,8 +121,8 @@ static void s_bad(const char *expr, const char *msg, int col, int line)
     int rc = weir_filter_compile(expr, &s_job, 8, &f, err, sizeof err, &got_col);
     if (rc != WEIR_EINVAL || !strstr(err, msg) || got_col != col || f != NULL ||
         strchr(err, '\n')) {
-        fprintf(stderr, "\nline %d: %s: rc %d col %d \"%s\", want col %d \"%s\"\n", line, expr,
-                rc, got_col, err, col, msg);
+        fprintf(stderr, "\nline %d: %s: rc %d col %d \"%s\", want col %d \"%s\"\n", line, expr, rc,
+                got_col, err, col, msg);
         CU_FAIL("wrong error");
     }
     weir_filter_destroy(&f);
@@ -531,8 +531,8 @@ static void s_print(s_gen_t *g, int k)
 {
     static const char *cols[] = {"i", "d", "s", "b", "j", "e"};
     static const char *arith[] = {"+", "-", "*", "/", "%"};
-    static const char *cmps[][2] = {{"=", "=="}, {"!=", "<>"}, {"<", "<"},
-                                    {"<=", "<="}, {">", ">"},  {">=", ">="}};
+    static const char *cmps[][2] = {{"=", "=="},  {"!=", "<>"}, {"<", "<"},
+                                    {"<=", "<="}, {">", ">"},   {">=", ">="}};
     const s_gnode_t *n = &g->nodes[k];
     const char *sp = testrand_below(&g->r, 2) ? " " : "  ";
     int upper = testrand_below(&g->r, 2);
@@ -790,8 +790,7 @@ void test_filter_register(void)
                 arithmetic_follows_the_usual_precedence);
     CU_add_test(s, "integers and doubles mix as doubles", integers_and_doubles_mix_as_doubles);
     CU_add_test(s, "division by zero yields NULL", division_by_zero_yields_null);
-    CU_add_test(s, "NULL logic follows the SQL truth tables",
-                null_logic_follows_sql_truth_tables);
+    CU_add_test(s, "NULL logic follows the SQL truth tables", null_logic_follows_sql_truth_tables);
     CU_add_test(s, "'and' binds tighter than 'or', and 'not' tighter than 'and'",
                 and_binds_tighter_than_or_and_not_tighter_than_and);
     CU_add_test(s, "strings compare bytewise and a doubled quote escapes",
