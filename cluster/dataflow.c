@@ -34,6 +34,7 @@
 #include "gensrc.h"
 #include "hist.h"
 #include "err.h"
+#include "filter.h"
 #include "keygroup.h"
 #include "timeu.h"
 #include "winop.h"
@@ -588,6 +589,8 @@ static void *s_source_main(void *arg)
     char err[512] = "";
     weir_csvsrc_t *src = NULL;
     weir_gensrc_t *gen = NULL;
+    weir_filter_t *filter = NULL;
+    uint8_t *keep = NULL; /* filter result per row of `parse` */
     const bool generated = job->source.type == WEIR_SOURCE_GENERATOR;
     weir_batch_t *parse = NULL;
     s_meter_t meter = {0};
@@ -618,6 +621,16 @@ static void *s_source_main(void *arg)
     if (!parse) {
         snprintf(err, sizeof err, "out of memory");
         goto fail;
+    }
+    if (job->filter[0]) {
+        keep = malloc((size_t)job->batch.max_rows);
+        if (!keep || weir_filter_compile(job->filter, job, (uint32_t)job->batch.max_rows, &filter,
+                                         err, sizeof err, NULL) != 0) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "filter: %s", keep ? err : "out of memory");
+            snprintf(err, sizeof err, "%s", msg);
+            goto fail;
+        }
     }
     int64_t max_ts = WEIR_TS_MIN, last_flush = s_now_ns(), wm_broadcast = WEIR_TS_MIN;
     const int64_t D = job->source.max_out_of_orderness_ms;
@@ -653,6 +666,8 @@ static void *s_source_main(void *arg)
             goto fail;
         }
         atomic_fetch_add(&t->st.rows_in, parse->n_rows);
+        if (filter && parse->n_rows)
+            weir_filter_eval(filter, parse, keep);
         uint64_t read_us = parse->n_rows ? s_wall_us() : 0;
         for (uint32_t r = 0; r < parse->n_rows; r++) {
             int64_t ts = parse->ts_ms[r];
@@ -664,6 +679,10 @@ static void *s_source_main(void *arg)
                     x.wm_ingest_us = read_us;
                 }
             }
+            /* The watermark comes from every row the source read (as it is
+             * assigned at the source); the filter then drops rows. */
+            if (filter && !keep[r])
+                continue;
             /* Without key_by, rows keep to their split's keyed task
              * (forward); with it they go to the owner of their key group. */
             uint32_t k = t->spec.plan.split % x.P;
@@ -727,6 +746,8 @@ static void *s_source_main(void *arg)
     atomic_store(&t->st.wm, WEIR_TS_MAX);
     weir_csvsrc_destroy(&src);
     weir_gensrc_destroy(&gen);
+    weir_filter_destroy(&filter);
+    free(keep);
     weir_batch_destroy(&parse);
     s_src_teardown(&x, true);
     atomic_store_explicit(&t->st.state, WEIR_DF_FINISHED, memory_order_release);
@@ -746,6 +767,8 @@ flush_failed:
 fail:
     weir_csvsrc_destroy(&src);
     weir_gensrc_destroy(&gen);
+    weir_filter_destroy(&filter);
+    free(keep);
     weir_batch_destroy(&parse);
     s_src_teardown(&x, false);
     s_fail(t, "%s", err[0] ? err : weir_strerror(rc));
@@ -755,6 +778,8 @@ fail:
 canceled:
     weir_csvsrc_destroy(&src);
     weir_gensrc_destroy(&gen);
+    weir_filter_destroy(&filter);
+    free(keep);
     weir_batch_destroy(&parse);
     s_src_teardown(&x, false);
     atomic_store_explicit(&t->st.state, WEIR_DF_CANCELED, memory_order_release);

@@ -40,6 +40,7 @@
 #define _GNU_SOURCE
 #endif
 #include "jobspec.h"
+#include "filter.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -1624,8 +1625,24 @@ static int s_check_output(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
 static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
 {
     static const char *const later = "is not supported by this version of weir yet; remove it";
-    if (s_val(m, "filter"))
-        return s_fail(c, s_key_mark(m, "filter"), "filter %s (rows would not be filtered)", later);
+    if (job->filter[0]) {
+        /* The expression must compile against the schema; the error
+         * points at the character of the expression where it went wrong. */
+        char ferr[256];
+        int fcol = 0;
+        weir_filter_t *f = NULL;
+        int frc = weir_filter_compile(job->filter, job, 1, &f, ferr, sizeof ferr, &fcol);
+        weir_filter_destroy(&f);
+        if (frc) {
+            yaml_node_t *v = s_val(m, "filter");
+            yaml_mark_t at = v->start_mark;
+            bool quoted = v->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                          v->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+            if (fcol > 0 && v->start_mark.line == v->end_mark.line)
+                at.column += (size_t)(fcol - 1) + (quoted ? 1 : 0);
+            return s_fail(c, at, "filter: %s (at character %d of the expression)", ferr, fcol);
+        }
+    }
     for (int i = 0; i < job->n_sources; i++) {
         const weir_source_t *src = &job->sources[i];
         if (src->follow)

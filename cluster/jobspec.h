@@ -22,7 +22,7 @@
 #define WEIR_JOBSPEC_CHECK_PATHS 1u
 
 /* Also refuse what the file may say but this version cannot run yet
- * (filter, follow, idleness, alignment,
+ * (follow, idleness, alignment,
  * checkpoints, restart strategies), each at its key: what `weir submit`,
  * the coordinator and the nodes use. */
 #define WEIR_JOBSPEC_RUNNABLE 2u
