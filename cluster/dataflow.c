@@ -80,6 +80,7 @@ struct s_task {
     weir_df_task_t spec;
     pthread_t thread;
     bool started;
+    bool reported; /* final state handed out by weir_df_next_report */
     s_stats_t st;
     /* SOURCE */
     int efd; /* local credits returned */
@@ -1331,4 +1332,18 @@ void weir_df_destroy(weir_df_t **p)
             pthread_join(df->local[i].thread, NULL);
     s_free(df);
     *p = NULL;
+}
+
+bool weir_df_next_report(weir_df_t *df, weir_df_stats_t *out)
+{
+    for (uint32_t i = 0; i < df->n_local; i++) {
+        s_task_t *t = &df->local[i];
+        if (t->reported ||
+            atomic_load_explicit(&t->st.state, memory_order_acquire) == WEIR_DF_RUNNING)
+            continue;
+        t->reported = true;
+        weir_df_stats(df, i, out);
+        return true;
+    }
+    return false;
 }

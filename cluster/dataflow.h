@@ -109,6 +109,13 @@ void weir_df_stats(const weir_df_t *df, uint32_t i, weir_df_stats_t *out);
 /* True when every local task has ended (finished, failed or canceled). */
 bool weir_df_done(const weir_df_t *df);
 
+/* The next local task that has ended and whose final state has not been
+ * returned yet: fills *out and returns true, once per task. The node
+ * reports with it whatever has ended, so that no final state is lost
+ * whatever order the TASK_DONE events arrive in (an event may find its
+ * dataflow already gone). I/O thread. */
+bool weir_df_next_report(weir_df_t *df, weir_df_stats_t *out);
+
 /* Asks every task to stop; returns at once. A task that ends after this
  * may not post TASK_DONE when the events queue is full: poll
  * weir_df_done() rather than wait for the events. */

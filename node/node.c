@@ -127,27 +127,20 @@ done:
     n->last_hb_ms = weir_mono_ms();
 }
 
-static void node_send_task_update(node_t *n, weir_df_t *df, uint32_t task)
+static void node_send_stats_update(node_t *n, weir_df_t *df, const weir_df_stats_t *s)
 {
-    for (uint32_t j = 0; j < weir_df_n_local(df); j++) {
-        weir_df_stats_t s;
-        weir_df_stats(df, j, &s);
-        if (s.task != task)
-            continue;
-        Weir__V1__TaskStats ts;
-        node_fill_stats(n, df, &s, &ts);
-        Weir__V1__TaskUpdate u = WEIR__V1__TASK_UPDATE__INIT;
-        u.node_id = n->id;
-        u.stats = &ts;
-        Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
-        e.body_case = WEIR__V1__ENVELOPE__BODY_TASK_UPDATE;
-        e.task_update = &u;
-        weir_wire_send(n->ctrl, NULL, 0, &e);
-        if (s.state == WEIR_DF_FAILED)
-            weir_log_error("job %s attempt %u task %u failed: %s", weir_df_job(df),
-                           weir_df_attempt(df), task, s.error);
-        return;
-    }
+    Weir__V1__TaskStats ts;
+    node_fill_stats(n, df, s, &ts);
+    Weir__V1__TaskUpdate u = WEIR__V1__TASK_UPDATE__INIT;
+    u.node_id = n->id;
+    u.stats = &ts;
+    Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+    e.body_case = WEIR__V1__ENVELOPE__BODY_TASK_UPDATE;
+    e.task_update = &u;
+    weir_wire_send(n->ctrl, NULL, 0, &e);
+    if (s->state == WEIR_DF_FAILED)
+        weir_log_error("job %s attempt %u task %u failed: %s", weir_df_job(df), weir_df_attempt(df),
+                       s->task, s->error);
 }
 
 /* Reports a deploy that could not start as failed tasks, so the job fails
@@ -387,8 +380,14 @@ static void node_on_events(node_t *n)
         if (ev.kind == WEIR_DF_EV_CONSUMED) {
             weir_df_on_event(df, n->router, &ev);
         } else if (ev.kind == WEIR_DF_EV_TASK_DONE) {
-            node_send_task_update(n, df, ev.task);
-            if (weir_df_done(df)) {
+            /* Report every task that has ended, not only ev.task: a task
+             * may end before its own event is handled, and once the
+             * dataflow is gone its event finds nothing. */
+            bool done = weir_df_done(df); /* before draining: nothing ends unreported */
+            weir_df_stats_t st;
+            while (weir_df_next_report(df, &st))
+                node_send_stats_update(n, df, &st);
+            if (done) {
                 weir_log_info("job %s attempt %u: local tasks ended", weir_df_job(df),
                               weir_df_attempt(df));
                 node_remove_df(n, at);

@@ -640,6 +640,20 @@ static void one_node_running_every_task_publishes_the_expected_windows(void)
     CU_ASSERT_PTR_NULL(why);
     if (done)
         s_check_stats(&n1, 1, n_tasks);
+    /* Every ended task's final state is handed out once, whatever order
+     * its TASK_DONE event came in (a node reports with it). */
+    bool seen[WEIR_PLAN_MAX_TASKS] = {false};
+    weir_df_stats_t st;
+    uint32_t reports = 0;
+    while (weir_df_next_report(n1.df, &st)) {
+        CU_ASSERT(st.task < n_tasks && !seen[st.task]);
+        if (st.task < n_tasks)
+            seen[st.task] = true;
+        CU_ASSERT_EQUAL(st.state, WEIR_DF_FINISHED);
+        reports++;
+    }
+    CU_ASSERT_EQUAL(reports, n_tasks);
+    CU_ASSERT_FALSE(weir_df_next_report(n1.df, &st));
     /* Published files only: nothing in progress is left over. */
     CU_ASSERT_EQUAL(s_count_files("results", "part-"), 3);
     CU_ASSERT_EQUAL(s_count_files("results", "."), 2); /* . and .. */
