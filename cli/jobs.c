@@ -340,6 +340,11 @@ int cli_status(const char *endpoint, int argc, char **argv)
         const Weir__V1__TaskStats *s = t->stats;
         if (!s || t->kind != WEIR__V1__TASK_KIND__KIND_WINDOW)
             continue;
+        if (s->latency_count == 0) { /* nothing measured: no number, not 0 */
+            printf("%-4u %8u %8u %12s %12s %12s %10s\n", t->index, s->queued_frames,
+                   s->credits_outstanding, "-", "-", "-", "0");
+            continue;
+        }
         printf("%-4u %8u %8u %12.3f %12.3f %12.3f %10llu\n", t->index, s->queued_frames,
                s->credits_outstanding, (double)s->latency_p50_us / 1000.0,
                (double)s->latency_p99_us / 1000.0, (double)s->latency_p999_us / 1000.0,

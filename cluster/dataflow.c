@@ -1242,6 +1242,7 @@ int weir_df_on_frame(weir_df_t *df, const weir_frame_hdr_t *h, zmq_msg_t *batch_
     f.has_watermark = h->has_watermark;
     f.watermark_ms = h->watermark_ms;
     f.end_of_stream = h->end_of_stream;
+    f.ingest_us = h->ingest_us;
     f.remote = true;
     if (batch_part)
         zmq_msg_move(&f.msg, batch_part);

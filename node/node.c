@@ -39,6 +39,8 @@ typedef struct {
     weir_queue_t *events;
     weir_df_t *dfs[NODE_MAX_DF];
     uint32_t n_dfs;
+    weir_df_t *dying[NODE_MAX_DF]; /* canceled, waiting for their threads */
+    uint32_t n_dying;
     uint64_t next_df_id;
     bool registered;
     int64_t last_register_ms, last_hb_ms;
@@ -175,10 +177,33 @@ static weir_df_t *node_find_df(node_t *n, const char *job, uint32_t attempt)
     return NULL;
 }
 
+/* Takes dataflow i out of service: it is canceled at once and no longer
+ * receives frames or events, but it is destroyed (its threads joined)
+ * only once every task has stopped (node_reap), so that a task busy in a
+ * long batch never holds up this thread and its heartbeats. */
 static void node_remove_df(node_t *n, uint32_t i)
 {
-    weir_df_destroy(&n->dfs[i]);
+    weir_df_t *df = n->dfs[i];
     n->dfs[i] = n->dfs[--n->n_dfs];
+    weir_df_cancel(df);
+    if (n->n_dying == NODE_MAX_DF) { /* cannot happen: a bound, not a plan */
+        weir_df_destroy(&df);
+        return;
+    }
+    n->dying[n->n_dying++] = df;
+}
+
+/* Destroys the canceled dataflows whose tasks have all stopped. */
+static void node_reap(node_t *n, bool wait)
+{
+    for (uint32_t i = 0; i < n->n_dying;) {
+        if (wait || weir_df_done(n->dying[i])) {
+            weir_df_destroy(&n->dying[i]);
+            n->dying[i] = n->dying[--n->n_dying];
+        } else {
+            i++;
+        }
+    }
 }
 
 static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
@@ -493,6 +518,7 @@ int node_run(const node_opts_t *o)
         }
         if (n.registered && now - n.last_hb_ms >= n.hb_interval_ms)
             node_send_heartbeat(&n);
+        node_reap(&n, false);
     }
     weir_log_info("stopping");
     if (n.registered) {
@@ -509,6 +535,7 @@ int node_run(const node_opts_t *o)
 out:
     while (n.n_dfs > 0)
         node_remove_df(&n, 0);
+    node_reap(&n, true);
     if (n.ctrl)
         zmq_close(n.ctrl);
     if (n.router)

@@ -22,6 +22,16 @@ t_log "example job: $counted trips counted, $late late rows, $bad bad rows"
 [ $((counted + late)) -eq 10000 ] ||
     t_fail "counted ($counted) + late ($late) = $((counted + late)), not 10000"
 
+# Every result row of a keyed task (no allowed lateness: each is written
+# when the watermark passes its window) has its latency measured, also
+# when the frame that moved the watermark came from the other node. (Frames
+# from other nodes once lost their ingest time, and their results went
+# unmeasured.)
+status=$(t_weir status "$T_JOB_ID")
+awk '$2 == "window" { out[$1] = $8 } /^TASK +QUEUED/ { on = 1; next }
+     on && NF == 7 { if ($7 != out[$1]) { print "task " $1 ": " $7 " measured, " out[$1] " written"; bad = 1 } }
+     END { exit bad }' <<<"$status" || t_fail "latency not measured for every result: $status"
+
 t_job taxi_24h
 t_submit_wait "$T_JOBFILE" || t_fail "weir submit --wait failed (taxi_24h)"
 t_check_job_finished
