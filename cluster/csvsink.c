@@ -373,7 +373,10 @@ int weir_csvsink_close(weir_csvsink_t **ps)
     if (close(s->fd) != 0 && !rc)
         rc = -errno;
     s->fd = -1;
-    if (!rc && rename(s->tmp_path, s->final_path) != 0)
+    /* Publishing never replaces a file: a part file of that name written
+     * by another job (two jobs whose directories are one through a link)
+     * makes this one fail, instead of one silently overwriting the other. */
+    if (!rc && renameat2(AT_FDCWD, s->tmp_path, AT_FDCWD, s->final_path, RENAME_NOREPLACE) != 0)
         rc = -errno;
     if (!rc)
         rc = s_fsync_dir(s->dir);

@@ -67,8 +67,9 @@ int weir_csvsink_batch_row(weir_csvsink_t *s, const weir_batch_t *b, uint32_t ro
 uint64_t weir_csvsink_rows(const weir_csvsink_t *s);
 
 /* Flushes, fsyncs, renames to the final name, fsyncs the directory, frees,
- * sets *s = NULL. Returns 0 or -errno (the in-progress file is then left
- * for inspection). */
+ * sets *s = NULL. Returns 0 or -errno: -EEXIST when a file of the final
+ * name exists (publishing never replaces one); the in-progress file is
+ * then left for inspection. */
 int weir_csvsink_close(weir_csvsink_t **s);
 
 /* Frees without publishing (the in-progress file is removed). */

@@ -868,7 +868,10 @@ static void *s_window_main(void *arg)
         const char *lh[WEIR_MAX_COLS];
         for (int i = 0; i < job->source.n_fields; i++)
             lh[i] = job->source.fields[i].name;
-        rc = weir_csvsink_open_tagged(job->late.path, name, tag, lh, job->source.n_fields, &late);
+        char late_tag[112]; /* its own in-progress name, even if late.path aliases sink.path */
+        snprintf(late_tag, sizeof late_tag, "%s-late", tag);
+        rc = weir_csvsink_open_tagged(job->late.path, name, late_tag, lh, job->source.n_fields,
+                                      &late);
         if (rc) {
             snprintf(err, sizeof err, "cannot open the late file in %s: %s", job->late.path,
                      weir_strerror(rc));
@@ -993,8 +996,10 @@ static void *s_window_main(void *arg)
     weir_winop_destroy(&op);
     rc = weir_csvsink_close(&results);
     if (rc) {
-        snprintf(err, sizeof err, "cannot publish results in %s: %s", job->sink.path,
-                 weir_strerror(rc));
+        snprintf(err, sizeof err, "cannot publish results in %s: %s%s", job->sink.path,
+                 weir_strerror(rc),
+                 rc == -EEXIST ? " (a part file of that name is there: another job's output?)"
+                               : "");
         goto fail;
     }
     if (late && (rc = weir_csvsink_close(&late)) != 0) {

@@ -1607,6 +1607,13 @@ static bool s_has_parts(const char *dir, char *first, size_t cap)
 static int s_check_output(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
 {
     char first[256];
+    struct stat a, b;
+    if (job->late.policy == WEIR_LATE_FILE && stat(job->sink.path, &a) == 0 &&
+        stat(job->late.path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return s_fail(c, s_key_mark(m, "late"),
+                      "late.path '%s' is the sink's directory '%s' under another name; late rows "
+                      "and results need directories of their own",
+                      job->late.path, job->sink.path);
     if (s_has_parts(job->sink.path, first, sizeof first))
         return s_fail(c, s_key_mark(m, "sink"),
                       "sink.path '%s' already holds results (%s, ...); remove them or choose "

@@ -234,9 +234,38 @@ static void a_directory_that_is_a_file_is_an_error(void)
     CU_ASSERT_EQUAL(weir_csvsink_open(s_dir, "a/b.csv", hdr, 1, &s), -EINVAL);
 }
 
+static void publishing_never_replaces_a_file(void)
+{
+    char final[192];
+    snprintf(final, sizeof final, "%s/part-7.csv", s_dir);
+    const char *hdr[] = {"k"};
+    weir_csvsink_t *a = NULL, *b = NULL;
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open_tagged(s_dir, "part-7.csv", "job-a", hdr, 1, &a), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open_tagged(s_dir, "part-7.csv", "job-b", hdr, 1, &b), 0);
+    weir_csvsink_str(a, "from a", 6);
+    weir_csvsink_end_row(a);
+    weir_csvsink_str(b, "from b", 6);
+    weir_csvsink_end_row(b);
+    CU_ASSERT_EQUAL(weir_csvsink_close(&b), 0);
+    CU_ASSERT_EQUAL(weir_csvsink_close(&a), -EEXIST); /* b's file stays */
+    FILE *f = fopen(final, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char buf[64] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    CU_ASSERT_STRING_EQUAL(buf, "k\nfrom b\n");
+    char left[192];
+    snprintf(left, sizeof left, "%s/.job-a.part-7.csv.inprogress", s_dir);
+    CU_ASSERT(s_exists(left)); /* kept for inspection */
+    unlink(left);
+    unlink(final);
+}
+
 void test_csvsink_register(void)
 {
     CU_pSuite s = CU_add_suite("csvsink", s_setup, s_teardown);
+    CU_add_test(s, "publishing never replaces a file", publishing_never_replaces_a_file);
     CU_add_test(s, "nothing is visible under the final name before close",
                 nothing_is_visible_under_the_final_name_before_close);
     CU_add_test(s, "a discarded sink leaves no file", a_discarded_sink_leaves_no_file);

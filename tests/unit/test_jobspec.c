@@ -522,6 +522,21 @@ static void pipes_devices_and_mixed_outputs_are_refused(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "j.yaml:2:1: sink.path"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "already holds results (part-3.csv"));
     unlink(path);
+
+    /* The sink's directory under another name (a link) is still itself. */
+    char alias[96], target[96];
+    snprintf(alias, sizeof alias, "%s/al", dir);
+    snprintf(target, sizeof target, "%s/out", dir);
+    CU_ASSERT_EQUAL_FATAL(symlink(target, alias), 0);
+    snprintf(yaml, sizeof yaml,
+             "source: {path: in.csv, schema: [{name: ts, type: timestamp}]}\n"
+             "window: {type: tumbling, size: 1s}\naggregate: [{fn: count}]\n"
+             "late: {policy: file, path: al}\nsink: {path: out/}\n");
+    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir,
+                                       WEIR_JOBSPEC_CHECK_OUTPUT, &j, err, sizeof err),
+                    WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "under another name"));
+    unlink(alias);
     snprintf(path, sizeof path, "%s/out", dir);
     rmdir(path);
     rmdir(dir);
