@@ -560,7 +560,8 @@ static int s_record(weir_csvsrc_t *s, weir_batch_t *b, weir_bad_row_fn bad, void
         s->line++;
         return S_R_SKIP; /* empty line */
     }
-    s_row_t r = {.verr = S_V_OK};
+    /* A job without an event time (a pass-through) stamps its rows 0. */
+    s_row_t r = {.verr = S_V_OK, .have_ts = s->job->source.event_time_col < 0};
     uint64_t n_lf = 0;
     int ferr = 0;
     const uchar *term; /* the ending LF, or end */
@@ -798,8 +799,10 @@ static int s_check_job(const weir_job_t *job, int split, int n_splits, char *err
         s_fmt(err, err_cap, "the schema has %d columns (1..%d)", src->n_fields, WEIR_MAX_COLS);
         return WEIR_EINVAL;
     }
-    if (src->event_time_col < 0 || src->event_time_col >= src->n_fields ||
-        src->fields[src->event_time_col].type != WEIR_TYPE_TIMESTAMP) {
+    if ((src->event_time_col < 0 && job->window.type != WEIR_WINDOW_NONE) ||
+        src->event_time_col >= src->n_fields ||
+        (src->event_time_col >= 0 &&
+         src->fields[src->event_time_col].type != WEIR_TYPE_TIMESTAMP)) {
         s_fmt(err, err_cap, "the event-time column is not a timestamp column of the schema");
         return WEIR_EINVAL;
     }

@@ -41,6 +41,7 @@
 #endif
 #include "jobspec.h"
 #include "filter.h"
+#include "gensrc.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -1652,6 +1653,23 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
     }
     for (int i = 0; i < job->n_sources; i++) {
         const weir_source_t *src = &job->sources[i];
+        if (src->type == WEIR_SOURCE_GENERATOR) {
+            /* The generator makes fixed columns: a schema naming another
+             * column, or one of them with another type, is refused here
+             * rather than on a node. */
+            weir_job_t *view = malloc(sizeof *view);
+            if (!view)
+                return -ENOMEM;
+            *view = *job;
+            view->source = *src;
+            char gerr[512];
+            weir_gensrc_t *g = NULL;
+            int grc = weir_gensrc_open(view, 0, 1, &g, gerr, sizeof gerr);
+            weir_gensrc_destroy(&g);
+            free(view);
+            if (grc)
+                return s_fail(c, s_key_mark(m, "source"), "source %d: %s", i + 1, gerr);
+        }
         if (src->follow)
             return s_fail(c, s_key_mark(m, "source"), "source.follow: true %s", later);
         if (src->idle_timeout_ms > 0)
@@ -1664,10 +1682,11 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
                       "heartbeat settings per job are not supported by this version of weir yet "
                       "(the cluster uses 500 ms and 3 s); remove them");
     if (job->window.type == WEIR_WINDOW_SLIDING &&
-        job->window.size_ms / job->window.slide_ms >= 65536)
+        job->window.size_ms / job->window.slide_ms > 4096)
         return s_fail(c, s_key_mark(m, "window"),
                       "a sliding window of size %lld ms and slide %lld ms puts each row into %lld "
-                      "windows; at most 65,536 are allowed: use a larger slide",
+                      "windows; at most 4,096 are allowed (each is a state update per row): use "
+                      "a larger slide",
                       (long long)job->window.size_ms, (long long)job->window.slide_ms,
                       (long long)(job->window.size_ms / job->window.slide_ms));
     /* Channel buffers: every split feeds every keyed task through

@@ -140,7 +140,7 @@ t_cleanup() {
         for p in /proc/[0-9]*; do
             pid=${p#/proc/}
             [ "$pid" != $$ ] && [ "$pid" != "$BASHPID" ] || continue
-            cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+            cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
             if [[ $cmd == *"$T_CLUSTER/"* ]]; then
                 kill -KILL "$pid" 2>/dev/null && left="$left pid $pid (${cmd%% *})"
             fi

@@ -528,7 +528,21 @@ static void opening_fails_clearly(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "empty"));
     CU_ASSERT_EQUAL(s_open_text("ts\n", "ts=ms", 1, 1, err, sizeof err), WEIR_EINVAL);
     CU_ASSERT_EQUAL(s_open_text("ts\n", "ts=ms", 0, 0, err, sizeof err), WEIR_EINVAL);
-    CU_ASSERT_EQUAL(s_open_text("ts\n", "ts=int64", 0, 1, err, sizeof err), WEIR_EINVAL);
+    /* No event time: fine for a pass-through job (rows are stamped 0),
+     * refused when the job has a window. */
+    CU_ASSERT_EQUAL(s_open_text("ts\n1\n", "ts=int64", 0, 1, err, sizeof err), 0);
+    {
+        char path[64];
+        weir_job_t wj;
+        s_write_file(path, "ts\n1\n", 5);
+        s_job(&wj, path, "ts=int64");
+        wj.window.type = WEIR_WINDOW_TUMBLING;
+        weir_csvsrc_t *ws = NULL;
+        CU_ASSERT_EQUAL(weir_csvsrc_open(&wj, 0, 1, &ws, err, sizeof err), WEIR_EINVAL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "event-time column"));
+        weir_csvsrc_destroy(&ws);
+        unlink(path);
+    }
 
     weir_job_t job;
     weir_csvsrc_t *src = NULL;

@@ -532,8 +532,8 @@ static void pipes_devices_and_mixed_outputs_are_refused(void)
              "source: {path: in.csv, schema: [{name: ts, type: timestamp}]}\n"
              "window: {type: tumbling, size: 1s}\naggregate: [{fn: count}]\n"
              "late: {policy: file, path: al}\nsink: {path: out/}\n");
-    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir,
-                                       WEIR_JOBSPEC_CHECK_OUTPUT, &j, err, sizeof err),
+    CU_ASSERT_EQUAL(weir_jobspec_parse(yaml, strlen(yaml), "j.yaml", dir, WEIR_JOBSPEC_CHECK_OUTPUT,
+                                       &j, err, sizeof err),
                     WEIR_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "under another name"));
     unlink(alias);
@@ -1197,11 +1197,23 @@ static void features_not_built_yet_are_refused_for_running(void)
                     WEIR_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(s_err, FILE_NAME ":7:23: filter: unknown column 'zon'"));
 
+    /* A generator makes fixed columns of fixed types. */
+    CU_ASSERT_EQUAL(s_parse_flags("source: {type: generator, rows: 10, schema: [{name: foo, "
+                                  "type: int64}]}\n" SINK,
+                                  WEIR_JOBSPEC_RUNNABLE),
+                    WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "makes no column 'foo'"));
+    CU_ASSERT_EQUAL(s_parse_flags("source: {type: generator, rows: 10, schema: [{name: "
+                                  "fare_amount, type: int64}]}\n" SINK,
+                                  WEIR_JOBSPEC_RUNNABLE),
+                    WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "is a double"));
+
     /* Runnable, but not on any machine: bounded before anything starts. */
     const char *wide = SOURCE "window: {type: sliding, size: 1d, slide: 1ms}\n"
                               "aggregate: [{fn: count}]\n" SINK;
     CU_ASSERT_EQUAL(s_parse_flags(wide, WEIR_JOBSPEC_RUNNABLE), WEIR_EINVAL);
-    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "at most 65,536"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "at most 4,096"));
     const char *huge = "parallelism: 256\nmax_key_groups: 32768\n"
                        "source:\n  path: in.csv\n  splits: 256\n  schema:\n"
                        "    - {name: ts, type: timestamp}\n" WINDOW SINK;
