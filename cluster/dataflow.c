@@ -595,6 +595,7 @@ static void *s_source_main(void *arg)
     const bool generated = job->source.type == WEIR_SOURCE_GENERATOR;
     weir_batch_t *parse = NULL;
     s_meter_t meter = {0};
+    int end = WEIR_DF_FAILED; /* how the task ends: FINISHED, FAILED or CANCELED */
     int rc = s_src_setup(&x, err, sizeof err);
     if (rc)
         goto fail;
@@ -745,16 +746,8 @@ static void *s_source_main(void *arg)
             goto flush_failed;
     }
     atomic_store(&t->st.wm, WEIR_TS_MAX);
-    weir_csvsrc_destroy(&src);
-    weir_gensrc_destroy(&gen);
-    weir_filter_destroy(&filter);
-    free(keep);
-    weir_batch_destroy(&parse);
-    s_src_teardown(&x, true);
-    atomic_store_explicit(&t->st.state, WEIR_DF_FINISHED, memory_order_release);
-    weir_wire_thread_cleanup();
-    s_done_event(t);
-    return NULL;
+    end = WEIR_DF_FINISHED;
+    goto out;
 flush_failed:
     if (rc == WEIR_ECANCELED)
         goto canceled;
@@ -766,24 +759,21 @@ flush_failed:
     else
         snprintf(err, sizeof err, "sending to a keyed task failed: %s", weir_strerror(rc));
 fail:
-    weir_csvsrc_destroy(&src);
-    weir_gensrc_destroy(&gen);
-    weir_filter_destroy(&filter);
-    free(keep);
-    weir_batch_destroy(&parse);
-    s_src_teardown(&x, false);
-    s_fail(t, "%s", err[0] ? err : weir_strerror(rc));
-    weir_wire_thread_cleanup();
-    s_done_event(t);
-    return NULL;
+    end = WEIR_DF_FAILED;
+    goto out;
 canceled:
+    end = WEIR_DF_CANCELED;
+out:
     weir_csvsrc_destroy(&src);
     weir_gensrc_destroy(&gen);
     weir_filter_destroy(&filter);
     free(keep);
     weir_batch_destroy(&parse);
-    s_src_teardown(&x, false);
-    atomic_store_explicit(&t->st.state, WEIR_DF_CANCELED, memory_order_release);
+    s_src_teardown(&x, end == WEIR_DF_FINISHED);
+    if (end == WEIR_DF_FAILED)
+        s_fail(t, "%s", err[0] ? err : weir_strerror(rc));
+    else
+        atomic_store_explicit(&t->st.state, end, memory_order_release);
     weir_wire_thread_cleanup();
     s_done_event(t);
     return NULL;
@@ -825,7 +815,7 @@ static void *s_window_main(void *arg)
     uint32_t S = (uint32_t)weir_job_splits(job), P = (uint32_t)job->parallelism;
     uint32_t k = t->spec.plan.keyed_index;
     char err[512] = "";
-    int rc = 0;
+    int rc = 0, end = WEIR_DF_FAILED; /* how the task ends */
     weir_csvsink_t *results = NULL, *late = NULL;
     weir_winop_t *op = NULL;
     weir_wm_t *wm = weir_wm_new(S);
@@ -894,7 +884,6 @@ static void *s_window_main(void *arg)
     while (!weir_wm_all_finished(wm)) {
         if (atomic_load(&df->cancel))
             goto canceled;
-        int64_t tw = s_now_ns();
         if (!weir_mailbox_pop(t->mb, &f, S_POLL_MS)) {
             s_meter_add(t, &meter, 0, 0);
             continue;
@@ -990,7 +979,6 @@ static void *s_window_main(void *arg)
         uint32_t holder = weir_wm_holder(wm);
         atomic_store(&t->st.wm_holder, holder < S ? holder + 1 : 0);
         atomic_store(&t->st.idle, weir_wm_idle(wm));
-        (void)tw;
     }
     s_publish_latency(t, &lat);
     weir_winop_destroy(&op);
@@ -1007,32 +995,25 @@ static void *s_window_main(void *arg)
                  weir_strerror(rc));
         goto fail;
     }
-    zmq_msg_close(&f.msg);
-    weir_wm_destroy(&wm);
-    weir_batch_destroy(&scratch);
-    atomic_store_explicit(&t->st.state, WEIR_DF_FINISHED, memory_order_release);
-    weir_wire_thread_cleanup();
-    s_done_event(t);
-    return NULL;
+    end = WEIR_DF_FINISHED;
+    goto out;
 fail:
-    weir_winop_destroy(&op);
-    weir_csvsink_discard(&results);
-    weir_csvsink_discard(&late);
-    zmq_msg_close(&f.msg);
-    weir_wm_destroy(&wm);
-    weir_batch_destroy(&scratch);
-    s_fail(t, "%s", err);
-    weir_wire_thread_cleanup();
-    s_done_event(t);
-    return NULL;
+    end = WEIR_DF_FAILED;
+    goto out;
 canceled:
+    end = WEIR_DF_CANCELED;
+out:
+    /* What was published is closed (NULL) by now; the rest is dropped. */
     weir_winop_destroy(&op);
     weir_csvsink_discard(&results);
     weir_csvsink_discard(&late);
     zmq_msg_close(&f.msg);
     weir_wm_destroy(&wm);
     weir_batch_destroy(&scratch);
-    atomic_store_explicit(&t->st.state, WEIR_DF_CANCELED, memory_order_release);
+    if (end == WEIR_DF_FAILED)
+        s_fail(t, "%s", err);
+    else
+        atomic_store_explicit(&t->st.state, end, memory_order_release);
     weir_wire_thread_cleanup();
     s_done_event(t);
     return NULL;
