@@ -441,6 +441,8 @@ int cli_watermarks(const char *endpoint, int argc, char **argv)
             snprintf(part, sizeof part, "split %u", t->split);
             if (holder && t->split == holder - 1)
                 snprintf(note, sizeof note, "holds the job's minimum");
+            else if (st && st->paused)
+                snprintf(note, sizeof note, "paused: ahead by more than max_drift");
         } else {
             snprintf(part, sizeof part, "kg %u-%u", t->kg_first, t->kg_last);
             if (st && st->wm_holder)

@@ -71,7 +71,7 @@ typedef struct {
     _Atomic uint64_t lat_p50, lat_p99, lat_p999, lat_count; /* us, since start */
     _Atomic uint32_t queued, credits_out;
     _Atomic uint32_t wm_holder;
-    _Atomic bool idle;
+    _Atomic bool idle, paused;
     char error[512];
 } s_stats_t;
 
@@ -106,6 +106,7 @@ struct weir_df {
     s_chan_t **chans;    /* global channel -> channel or NULL */
     uint32_t n_chans;
     _Atomic bool cancel;
+    _Atomic int64_t job_wm; /* the coordinator's view; WEIR_TS_MIN until told */
     char bad_dir[WEIR_PATH_MAX];
 };
 
@@ -636,6 +637,7 @@ static void *s_source_main(void *arg)
     }
     int64_t max_ts = WEIR_TS_MIN, last_flush = s_now_ns(), wm_broadcast = WEIR_TS_MIN;
     const int64_t D = job->source.max_out_of_orderness_ms;
+    const int64_t drift = job->source.max_drift_ms;
     const int64_t flush_ns = job->batch.flush_ms * 1000000LL;
     const size_t max_bytes = (size_t)job->batch.max_bytes;
     int eof = 0;
@@ -646,6 +648,25 @@ static void *s_source_main(void *arg)
         }
         int64_t t0 = s_now_ns();
         x.bp_ns = 0;
+        /* Alignment: ahead of the job's watermark by more than max_drift,
+         * this split waits (its waiting frames still go out on the flush
+         * timer below, so the minimum can catch up). */
+        if (drift > 0 && x.wm > weir_sat_add(atomic_load(&df->job_wm), drift)) {
+            atomic_store(&t->st.paused, true);
+            usleep(2000);
+            x.bp_ns = s_now_ns() - t0;
+            int64_t now = s_now_ns();
+            if (now - last_flush >= flush_ns) {
+                for (uint32_t k = 0; k < x.P; k++)
+                    if (x.out[k].fill && x.out[k].fill->n_rows > 0 &&
+                        (rc = s_src_flush(&x, k, false)) != 0)
+                        goto flush_failed;
+                last_flush = now;
+            }
+            s_meter_add(t, &meter, 0, x.bp_ns);
+            continue;
+        }
+        atomic_store(&t->st.paused, false);
         weir_batch_clear(parse);
         if (generated) {
             rc = weir_gensrc_read(gen, parse, (uint32_t)job->batch.max_rows, t0, &eof);
@@ -1060,6 +1081,7 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
     df->job = *cfg->job;
     snprintf(df->self, sizeof df->self, "%s", cfg->self_id);
     df->zctx = cfg->zctx;
+    atomic_store(&df->job_wm, WEIR_TS_MIN);
     df->state = cfg->state;
     df->events = cfg->events;
     df->n_all = cfg->n_tasks;
@@ -1291,6 +1313,7 @@ void weir_df_stats(const weir_df_t *df, uint32_t i, weir_df_stats_t *o)
     o->credits_outstanding = atomic_load(&st->credits_out);
     o->wm_holder = atomic_load(&st->wm_holder);
     o->idle = atomic_load(&st->idle);
+    o->paused = atomic_load(&st->paused);
     if (o->state == WEIR_DF_FAILED)
         snprintf(o->error, sizeof o->error, "%s", t->st.error);
 }
@@ -1306,6 +1329,12 @@ bool weir_df_done(const weir_df_t *df)
 void weir_df_cancel(weir_df_t *df)
 {
     atomic_store(&df->cancel, true);
+}
+
+void weir_df_set_job_watermark(weir_df_t *df, int64_t wm_ms)
+{
+    if (wm_ms > atomic_load(&df->job_wm))
+        atomic_store(&df->job_wm, wm_ms); /* never moves back */
 }
 
 void weir_df_destroy(weir_df_t **p)

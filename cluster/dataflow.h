@@ -80,6 +80,7 @@ typedef struct {
     uint32_t queued_frames, credits_outstanding;
     uint32_t wm_holder; /* 1 + input holding the minimum, 0 = none */
     bool idle;
+    bool paused; /* sources: waiting for the job's watermark (alignment) */
     char error[512];
 } weir_df_stats_t;
 
@@ -115,6 +116,11 @@ bool weir_df_done(const weir_df_t *df);
  * whatever order the TASK_DONE events arrive in (an event may find its
  * dataflow already gone). I/O thread. */
 bool weir_df_next_report(weir_df_t *df, weir_df_stats_t *out);
+
+/* The job's watermark as the coordinator sees it (minimum over its keyed
+ * tasks; never moves back). Sources whose own watermark is ahead of it by
+ * more than watermark.max_drift pause reading until it catches up. */
+void weir_df_set_job_watermark(weir_df_t *df, int64_t wm_ms);
 
 /* Asks every task to stop; returns at once. A task that ends after this
  * may not post TASK_DONE when the events queue is full: poll

@@ -41,6 +41,7 @@ typedef struct {
     uint32_t queued_frames, credits_outstanding;
     uint32_t wm_holder; /* keyed tasks: 1 + input holding the minimum, 0 = none */
     bool idle;
+    bool paused; /* sources: waiting for the job's watermark (alignment) */
     char error[512];
 } weir_task_status_t;
 

@@ -1674,8 +1674,6 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
             return s_fail(c, s_key_mark(m, "source"), "source.follow: true %s", later);
         if (src->idle_timeout_ms > 0)
             return s_fail(c, s_key_mark(m, "source"), "source.watermark.idle_timeout %s", later);
-        if (src->max_drift_ms > 0)
-            return s_fail(c, s_key_mark(m, "source"), "source.watermark.max_drift %s", later);
     }
     if (job->heartbeat.interval_ms != 500 || job->heartbeat.timeout_ms != 3000)
         return s_fail(c, s_key_mark(m, "heartbeat"),

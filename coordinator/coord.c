@@ -262,6 +262,7 @@ static void s_status_from_wire(const Weir__V1__TaskStats *ts, weir_task_status_t
     st->credits_outstanding = ts->credits_outstanding;
     st->wm_holder = ts->wm_holder;
     st->idle = ts->idle;
+    st->paused = ts->paused;
     snprintf(st->error, sizeof st->error, "%s", ts->error ? ts->error : "");
 }
 
@@ -351,6 +352,7 @@ static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__J
         ts[i].credits_outstanding = s->credits_outstanding;
         ts[i].wm_holder = s->wm_holder;
         ts[i].idle = s->idle;
+        ts[i].paused = s->paused;
         ts[i].error = (char *)s->error;
         ti[i].stats = &ts[i];
         tip[i] = &ti[i];
@@ -461,6 +463,39 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
         return;
     }
     default: coord_reply_error(c, rid, rid_len, "unknown request"); return;
+    }
+}
+
+/* Cluster-wide watermark: each running job's minimum over its keyed tasks
+ * goes to the nodes that run it, for alignment at the sources (DESIGN
+ * §6). Only jobs whose sources have a max_drift need it. */
+static void coord_broadcast_watermarks(coord_t *c)
+{
+    for (uint32_t j = 0; j < c->n_jobs; j++) {
+        weir_jobrec_t *r = c->jobs[j];
+        if (r->state != WEIR_JOB_RUNNING)
+            continue;
+        bool aligned = false;
+        for (int i = 0; i < r->spec.n_sources; i++)
+            aligned |= r->spec.sources[i].max_drift_ms > 0;
+        if (!aligned && r->spec.source.max_drift_ms <= 0)
+            continue;
+        Weir__V1__JobWatermark jw = WEIR__V1__JOB_WATERMARK__INIT;
+        jw.job = r->id;
+        jw.attempt = r->attempt;
+        jw.watermark_ms = weir_jobs_watermark(r);
+        Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+        e.body_case = WEIR__V1__ENVELOPE__BODY_JOB_WATERMARK;
+        e.job_watermark = &jw;
+        bool sent[WEIR_MAX_NODES] = {false};
+        for (uint32_t t = 0; t < r->n_tasks; t++) {
+            uint32_t nidx = r->tasks[t].node;
+            if (nidx >= c->members.n || sent[nidx] || !c->members.nodes[nidx].alive)
+                continue;
+            sent[nidx] = true;
+            weir_wire_send(c->router, c->members.nodes[nidx].rid, c->members.nodes[nidx].rid_len,
+                           &e);
+        }
     }
 }
 
@@ -666,6 +701,7 @@ int coord_run(const coord_opts_t *o)
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
     weir_log_info("listening on %s, data in %s", actual, c->data_dir);
+    int64_t last_wm_ms = 0;
     while (!s_stop) {
         zmq_pollitem_t it = {.socket = c->router, .events = ZMQ_POLLIN};
         if (zmq_poll(&it, 1, 100) < 0 && errno != EINTR)
@@ -682,6 +718,11 @@ int coord_run(const coord_opts_t *o)
         for (uint32_t j = 0; j < c->n_jobs; j++)
             if (weir_jobs_check_deploy(c->jobs[j], weir_wall_ms(), COORD_DEPLOY_TIMEOUT_MS) >= 0)
                 coord_job_ended(c, c->jobs[j]);
+        int64_t now_ms = weir_mono_ms();
+        if (now_ms - last_wm_ms >= 250) {
+            coord_broadcast_watermarks(c);
+            last_wm_ms = now_ms;
+        }
         uint32_t dead[WEIR_MAX_NODES];
         uint32_t nd = weir_members_expire(&c->members, weir_mono_ms(), dead, WEIR_MAX_NODES);
         for (uint32_t i = 0; i < nd; i++) {

@@ -94,6 +94,7 @@ static void node_fill_stats(node_t *n, weir_df_t *df, const weir_df_stats_t *s,
     ts->credits_outstanding = s->credits_outstanding;
     ts->wm_holder = s->wm_holder;
     ts->idle = s->idle;
+    ts->paused = s->paused;
 }
 
 static void node_send_heartbeat(node_t *n)
@@ -317,6 +318,13 @@ static void node_on_control(node_t *n)
         }
         break;
     case WEIR__V1__ENVELOPE__BODY_DEPLOY: node_on_deploy(n, e->deploy); break;
+    case WEIR__V1__ENVELOPE__BODY_JOB_WATERMARK: {
+        weir_df_t *df = node_find_df(n, e->job_watermark->job ? e->job_watermark->job : "",
+                                     e->job_watermark->attempt);
+        if (df)
+            weir_df_set_job_watermark(df, e->job_watermark->watermark_ms);
+        break;
+    }
     case WEIR__V1__ENVELOPE__BODY_CANCEL_JOB:
         for (uint32_t i = 0; i < n->n_dfs; i++) {
             if (strcmp(weir_df_job(n->dfs[i]), e->cancel_job->job) == 0 &&
