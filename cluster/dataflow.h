@@ -34,6 +34,7 @@
 #include "plan.h"
 #include "queue.h"
 #include "state.h"
+#include "taskstats.h"
 #include "wire.h"
 
 typedef struct weir_df weir_df_t;
@@ -69,20 +70,7 @@ typedef struct {
 /* Task states, as in proto TaskState. */
 enum { WEIR_DF_RUNNING = 2, WEIR_DF_FINISHED = 3, WEIR_DF_FAILED = 4, WEIR_DF_CANCELED = 5 };
 
-typedef struct {
-    uint32_t task;
-    weir_task_kind_t kind;
-    int state;
-    uint64_t rows_in, rows_out, late, bad, bytes_read, bytes_total;
-    int64_t watermark_ms;
-    uint32_t busy_permille, backpressured_permille;
-    uint64_t latency_p50_us, latency_p99_us, latency_p999_us, latency_count;
-    uint32_t queued_frames, credits_outstanding;
-    uint32_t wm_holder; /* 1 + input holding the minimum, 0 = none */
-    bool idle;
-    bool paused; /* sources: waiting for the job's watermark (alignment) */
-    char error[512];
-} weir_df_stats_t;
+typedef weir_task_stats_t weir_df_stats_t;
 
 /* Starts the local tasks of cfg. 0, or an error code with err filled. */
 int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_t err_cap);

@@ -22,6 +22,7 @@
 #include "job.h"
 #include "membership.h"
 #include "plan.h"
+#include "taskstats.h"
 
 enum {
     WEIR_JOB_CREATED = 0,
@@ -31,19 +32,7 @@ enum {
     WEIR_JOB_CANCELED = 4,
 };
 
-/* Task states as in proto TaskState (2 running, 3 finished, 4 failed, 5 canceled). */
-typedef struct {
-    int state;
-    uint64_t rows_in, rows_out, late, bad, bytes_read, bytes_total;
-    int64_t watermark_ms;
-    uint32_t busy_permille, backpressured_permille;
-    uint64_t latency_p50_us, latency_p99_us, latency_p999_us, latency_count;
-    uint32_t queued_frames, credits_outstanding;
-    uint32_t wm_holder; /* keyed tasks: 1 + input holding the minimum, 0 = none */
-    bool idle;
-    bool paused; /* sources: waiting for the job's watermark (alignment) */
-    char error[512];
-} weir_task_status_t;
+typedef weir_task_stats_t weir_task_status_t;
 
 typedef struct {
     char id[64];

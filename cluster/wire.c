@@ -10,6 +10,7 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -68,6 +69,61 @@ void weir_wire_free_reply(Weir__V1__Reply *rep)
 {
     if (rep)
         weir__v1__reply__free_unpacked(rep, NULL);
+}
+
+void weir_wire_stats_to_pb(const weir_task_stats_t *s, const char *job, uint32_t attempt,
+                           Weir__V1__TaskStats *pb)
+{
+    weir__v1__task_stats__init(pb);
+    pb->job = (char *)job;
+    pb->attempt = attempt;
+    pb->task = s->task;
+    pb->state = (Weir__V1__TaskState)s->state;
+    pb->records_in = s->rows_in;
+    pb->records_out = s->rows_out;
+    pb->watermark_ms = s->watermark_ms;
+    pb->late = s->late;
+    pb->bad = s->bad;
+    pb->error = (char *)s->error;
+    pb->bytes_read = s->bytes_read;
+    pb->bytes_total = s->bytes_total;
+    pb->busy_permille = s->busy_permille;
+    pb->backpressured_permille = s->backpressured_permille;
+    pb->latency_p50_us = s->latency_p50_us;
+    pb->latency_p99_us = s->latency_p99_us;
+    pb->latency_p999_us = s->latency_p999_us;
+    pb->latency_count = s->latency_count;
+    pb->queued_frames = s->queued_frames;
+    pb->credits_outstanding = s->credits_outstanding;
+    pb->wm_holder = s->wm_holder;
+    pb->idle = s->idle;
+    pb->paused = s->paused;
+}
+
+void weir_wire_stats_from_pb(const Weir__V1__TaskStats *pb, weir_task_stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    s->task = pb->task;
+    s->state = pb->state;
+    s->rows_in = pb->records_in;
+    s->rows_out = pb->records_out;
+    s->late = pb->late;
+    s->bad = pb->bad;
+    s->bytes_read = pb->bytes_read;
+    s->bytes_total = pb->bytes_total;
+    s->watermark_ms = pb->watermark_ms;
+    s->busy_permille = pb->busy_permille;
+    s->backpressured_permille = pb->backpressured_permille;
+    s->latency_p50_us = pb->latency_p50_us;
+    s->latency_p99_us = pb->latency_p99_us;
+    s->latency_p999_us = pb->latency_p999_us;
+    s->latency_count = pb->latency_count;
+    s->queued_frames = pb->queued_frames;
+    s->credits_outstanding = pb->credits_outstanding;
+    s->wm_holder = pb->wm_holder;
+    s->idle = pb->idle;
+    s->paused = pb->paused;
+    snprintf(s->error, sizeof s->error, "%s", pb->error ? pb->error : "");
 }
 
 /* ---- data plane ---- */

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "taskstats.h"
 #include "weir.pb-c.h"
 
 #define WEIR_PROTO_MAJOR 1
@@ -39,6 +40,13 @@ int weir_wire_decode(const void *data, size_t len, Weir__V1__Envelope **out);
 void weir_wire_free(Weir__V1__Envelope *env);
 /* Frees a Reply detached from a decoded Envelope. */
 void weir_wire_free_reply(Weir__V1__Reply *rep);
+
+/* TaskStats <-> weir_task_stats_t. to_pb points pb's strings at job and
+ * at s->error (they must outlive pb); from_pb copies (the error is cut to
+ * fit). kind is not on the wire (the plan knows it). */
+void weir_wire_stats_to_pb(const weir_task_stats_t *s, const char *job, uint32_t attempt,
+                           Weir__V1__TaskStats *pb);
+void weir_wire_stats_from_pb(const Weir__V1__TaskStats *pb, weir_task_stats_t *s);
 
 /* Header of one data frame. */
 typedef struct {

@@ -241,31 +241,6 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
     coord_reply(c, rid, rid_len, &rep);
 }
 
-static void s_status_from_wire(const Weir__V1__TaskStats *ts, weir_task_status_t *st)
-{
-    memset(st, 0, sizeof *st);
-    st->state = ts->state;
-    st->rows_in = ts->records_in;
-    st->rows_out = ts->records_out;
-    st->late = ts->late;
-    st->bad = ts->bad;
-    st->bytes_read = ts->bytes_read;
-    st->bytes_total = ts->bytes_total;
-    st->watermark_ms = ts->watermark_ms;
-    st->busy_permille = ts->busy_permille;
-    st->backpressured_permille = ts->backpressured_permille;
-    st->latency_p50_us = ts->latency_p50_us;
-    st->latency_p99_us = ts->latency_p99_us;
-    st->latency_p999_us = ts->latency_p999_us;
-    st->latency_count = ts->latency_count;
-    st->queued_frames = ts->queued_frames;
-    st->credits_outstanding = ts->credits_outstanding;
-    st->wm_holder = ts->wm_holder;
-    st->idle = ts->idle;
-    st->paused = ts->paused;
-    snprintf(st->error, sizeof st->error, "%s", ts->error ? ts->error : "");
-}
-
 /* A node runs a task of an attempt this coordinator does not run (the job
  * ended, a newer attempt exists, or the job is unknown after a restart):
  * tell that node to stop it, so it writes nothing more. */
@@ -299,7 +274,7 @@ static void coord_on_task_stats(coord_t *c, const char *node_id, const Weir__V1_
     if (!r)
         return;
     weir_task_status_t st;
-    s_status_from_wire(ts, &st);
+    weir_wire_stats_from_pb(ts, &st);
     int now_state = weir_jobs_task_update(r, ts->attempt, ts->task, &st, node_id, weir_wall_ms());
     if (now_state >= 0)
         coord_job_ended(c, r);
@@ -326,7 +301,6 @@ static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__J
         const weir_plan_task_t *t = &r->tasks[i];
         const weir_task_status_t *s = &r->status[i];
         weir__v1__task_info__init(&ti[i]);
-        weir__v1__task_stats__init(&ts[i]);
         ti[i].index = t->index;
         ti[i].kind = t->kind == WEIR_TASK_SOURCE ? WEIR__V1__TASK_KIND__KIND_SOURCE
                                                  : WEIR__V1__TASK_KIND__KIND_WINDOW;
@@ -334,26 +308,7 @@ static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__J
         ti[i].kg_first = t->kg_first;
         ti[i].kg_last = t->kg_last;
         ti[i].split = t->split;
-        ts[i].state = (Weir__V1__TaskState)s->state;
-        ts[i].records_in = s->rows_in;
-        ts[i].records_out = s->rows_out;
-        ts[i].watermark_ms = s->watermark_ms;
-        ts[i].late = s->late;
-        ts[i].bad = s->bad;
-        ts[i].bytes_read = s->bytes_read;
-        ts[i].bytes_total = s->bytes_total;
-        ts[i].busy_permille = s->busy_permille;
-        ts[i].backpressured_permille = s->backpressured_permille;
-        ts[i].latency_p50_us = s->latency_p50_us;
-        ts[i].latency_p99_us = s->latency_p99_us;
-        ts[i].latency_p999_us = s->latency_p999_us;
-        ts[i].latency_count = s->latency_count;
-        ts[i].queued_frames = s->queued_frames;
-        ts[i].credits_outstanding = s->credits_outstanding;
-        ts[i].wm_holder = s->wm_holder;
-        ts[i].idle = s->idle;
-        ts[i].paused = s->paused;
-        ts[i].error = (char *)s->error;
+        weir_wire_stats_to_pb(s, r->id, r->attempt, &ts[i]);
         ti[i].stats = &ts[i];
         tip[i] = &ti[i];
     }

@@ -71,30 +71,8 @@ static void node_send_register(node_t *n)
 static void node_fill_stats(node_t *n, weir_df_t *df, const weir_df_stats_t *s,
                             Weir__V1__TaskStats *ts)
 {
-    weir__v1__task_stats__init(ts);
-    ts->job = (char *)weir_df_job(df);
-    ts->attempt = weir_df_attempt(df);
-    ts->task = s->task;
-    ts->state = (Weir__V1__TaskState)s->state;
-    ts->records_in = s->rows_in;
-    ts->records_out = s->rows_out;
-    ts->watermark_ms = s->watermark_ms;
-    ts->late = s->late;
-    ts->bad = s->bad;
-    ts->error = (char *)s->error;
-    ts->bytes_read = s->bytes_read;
-    ts->bytes_total = s->bytes_total;
-    ts->busy_permille = s->busy_permille;
-    ts->backpressured_permille = s->backpressured_permille;
-    ts->latency_p50_us = s->latency_p50_us;
-    ts->latency_p99_us = s->latency_p99_us;
-    ts->latency_p999_us = s->latency_p999_us;
-    ts->latency_count = s->latency_count;
-    ts->queued_frames = s->queued_frames;
-    ts->credits_outstanding = s->credits_outstanding;
-    ts->wm_holder = s->wm_holder;
-    ts->idle = s->idle;
-    ts->paused = s->paused;
+    (void)n;
+    weir_wire_stats_to_pb(s, weir_df_job(df), weir_df_attempt(df), ts);
 }
 
 static void node_send_heartbeat(node_t *n)

@@ -1073,9 +1073,49 @@ static void decoders_never_crash_on_truncated_or_random_bytes(void)
     s_close(&a, &b);
 }
 
+static void task_stats_survive_the_wire(void)
+{
+    weir_task_stats_t in;
+    memset(&in, 0, sizeof in);
+    in.task = 7;
+    in.state = 4;
+    in.rows_in = 123456789012ull;
+    in.rows_out = 5;
+    in.late = 6;
+    in.bad = 7;
+    in.bytes_read = 8;
+    in.bytes_total = 9;
+    in.watermark_ms = -1500;
+    in.busy_permille = 999;
+    in.backpressured_permille = 501;
+    in.latency_p50_us = 10;
+    in.latency_p99_us = 20;
+    in.latency_p999_us = 30;
+    in.latency_count = 40;
+    in.queued_frames = 3;
+    in.credits_outstanding = 2;
+    in.wm_holder = 2;
+    in.idle = true;
+    in.paused = true;
+    snprintf(in.error, sizeof in.error, "lost node-2");
+    Weir__V1__TaskStats pb;
+    weir_wire_stats_to_pb(&in, "job-1", 3, &pb);
+    CU_ASSERT_STRING_EQUAL(pb.job, "job-1");
+    CU_ASSERT_EQUAL(pb.attempt, 3);
+    uint8_t buf[512];
+    size_t n = weir__v1__task_stats__pack(&pb, buf);
+    Weir__V1__TaskStats *back = weir__v1__task_stats__unpack(NULL, n, buf);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+    weir_task_stats_t out;
+    weir_wire_stats_from_pb(back, &out);
+    weir__v1__task_stats__free_unpacked(back, NULL);
+    CU_ASSERT_EQUAL(memcmp(&in, &out, sizeof in), 0); /* kind is 0 on both sides */
+}
+
 void test_wire_register(void)
 {
     CU_pSuite s = CU_add_suite("wire", s_suite_init, s_suite_clean);
+    CU_add_test(s, "task stats survive the wire", task_stats_survive_the_wire);
     CU_add_test(s, "register and ack round trip between a DEALER and a ROUTER",
                 register_and_ack_round_trip_between_dealer_and_router);
     CU_add_test(s, "a heartbeat carries every task stat", heartbeat_carries_every_task_stat);
