@@ -51,20 +51,26 @@ void weir_wm_destroy(weir_wm_t **p)
 
 static bool s_recompute(weir_wm_t *w)
 {
-    int64_t min = WEIR_TS_MAX;
+    int64_t min = WEIR_TS_MAX, idle_max = WEIR_TS_MIN;
     bool any_active = false, all_finished = true;
     for (uint32_t i = 0; i < w->n; i++) {
         if (w->in[i].finished)
             continue;
         all_finished = false;
-        if (w->in[i].idle)
+        if (w->in[i].idle) {
+            if (w->in[i].ts > idle_max)
+                idle_max = w->in[i].ts;
             continue;
+        }
         any_active = true;
         if (w->in[i].ts < min)
             min = w->in[i].ts;
     }
+    /* Every unfinished input idle: none will move its watermark until it
+     * sends again, so the highest of them is the one to reach (Flink's
+     * valve does the same). A reactivated input below it finds W there. */
     if (!all_finished && !any_active)
-        return false; /* every unfinished input idle: hold */
+        min = idle_max;
     if (min > w->current) {
         w->current = min;
         return true;

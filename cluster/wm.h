@@ -5,7 +5,10 @@
  * left out of the minimum until it sends again. The task's watermark is the
  * minimum over the inputs that are neither finished nor idle (WEIR_TS_MAX
  * when all are finished) and never moves back. If every unfinished input
- * is idle, the task watermark stays where it is and the task is idle.
+ * is idle, the task is idle and its watermark moves up to the highest
+ * watermark among them (nothing holds it back any more: without this a
+ * quiet stream would never fire its last windows); an input that comes
+ * back below it finds its rows late.
  * Pure state, no clock; one thread.
  */
 #ifndef WEIR_WM_H
