@@ -18,6 +18,7 @@ int cli_submit(const char *endpoint, int argc, char **argv);
 int cli_list(const char *endpoint, int argc, char **argv);
 int cli_status(const char *endpoint, int argc, char **argv);
 int cli_cancel(const char *endpoint, int argc, char **argv);
+int cli_stop(const char *endpoint, int argc, char **argv);
 int cli_nodes(const char *endpoint, int argc, char **argv);
 int cli_watermarks(const char *endpoint, int argc, char **argv);
 int cli_local(int argc, char **argv);

@@ -141,6 +141,55 @@ static void s_on_interrupt(int sig)
     _exit(130);
 }
 
+/* Waits for job id to end, printing progress to stderr; says where the
+ * results are. 0 when it finished, 1 otherwise. */
+static int s_wait_job(const char *endpoint, const char *id)
+{
+    snprintf(s_waiting_for, sizeof s_waiting_for, "%s", id);
+    signal(SIGINT, s_on_interrupt);
+    int64_t last_print = 0;
+    for (;;) {
+        Weir__V1__Reply *sr = NULL;
+        Weir__V1__JobInfo *ji = s_status(endpoint, id, &sr);
+        if (!ji)
+            return 1;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        int state = ji->state;
+        if (state >= 2 || now - last_print >= 2000) {
+            s_progress(ji, stderr);
+            last_print = now;
+        }
+        if (state >= 2) {
+            uint64_t bad = 0;
+            for (size_t i = 0; i < ji->n_tasks; i++)
+                if (ji->tasks[i]->stats)
+                    bad += ji->tasks[i]->stats->bad;
+            if (bad) {
+                char dir[PATH_MAX], shown[PATH_MAX];
+                snprintf(dir, sizeof dir, "%s/../bad", ji->sink_path);
+                fprintf(stderr, "%llu rows could not be parsed: see %s/%s-src-*.csv\n",
+                        (unsigned long long)bad, realpath(dir, shown) ? shown : dir, id);
+            }
+            if (state == 2) {
+                char shown[PATH_MAX];
+                fprintf(stderr, "job %s finished; results in %s\n", id,
+                        realpath(ji->sink_path, shown) ? shown : ji->sink_path);
+                if (ji->late_path && *ji->late_path)
+                    fprintf(stderr, "late rows in %s\n",
+                            realpath(ji->late_path, shown) ? shown : ji->late_path);
+            } else {
+                fprintf(stderr, "job %s %s: %s\n", id, s_job_state(state), ji->error);
+            }
+            cli_reply_free(sr);
+            return state == 2 ? 0 : 1;
+        }
+        cli_reply_free(sr);
+        usleep(200 * 1000);
+    }
+}
+
 int cli_submit(const char *endpoint, int argc, char **argv)
 {
     const char *path = NULL;
@@ -218,49 +267,7 @@ int cli_submit(const char *endpoint, int argc, char **argv)
     free(job);
     if (!wait)
         return 0;
-    snprintf(s_waiting_for, sizeof s_waiting_for, "%s", id);
-    signal(SIGINT, s_on_interrupt);
-    int64_t last_print = 0;
-    for (;;) {
-        Weir__V1__Reply *sr = NULL;
-        Weir__V1__JobInfo *ji = s_status(endpoint, id, &sr);
-        if (!ji)
-            return 1;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-        int state = ji->state;
-        if (state >= 2 || now - last_print >= 2000) {
-            s_progress(ji, stderr);
-            last_print = now;
-        }
-        if (state >= 2) {
-            uint64_t bad = 0;
-            for (size_t i = 0; i < ji->n_tasks; i++)
-                if (ji->tasks[i]->stats)
-                    bad += ji->tasks[i]->stats->bad;
-            if (bad) {
-                char dir[PATH_MAX], shown[PATH_MAX];
-                snprintf(dir, sizeof dir, "%s/../bad", ji->sink_path);
-                fprintf(stderr, "%llu rows could not be parsed: see %s/%s-src-*.csv\n",
-                        (unsigned long long)bad, realpath(dir, shown) ? shown : dir, id);
-            }
-            if (state == 2) {
-                char shown[PATH_MAX];
-                fprintf(stderr, "job %s finished; results in %s\n", id,
-                        realpath(ji->sink_path, shown) ? shown : ji->sink_path);
-                if (ji->late_path && *ji->late_path)
-                    fprintf(stderr, "late rows in %s\n",
-                            realpath(ji->late_path, shown) ? shown : ji->late_path);
-            } else {
-                fprintf(stderr, "job %s %s: %s\n", id, s_job_state(state), ji->error);
-            }
-            cli_reply_free(sr);
-            return state == 2 ? 0 : 1;
-        }
-        cli_reply_free(sr);
-        usleep(200 * 1000);
-    }
+    return s_wait_job(endpoint, id);
 }
 
 int cli_list(const char *endpoint, int argc, char **argv)
@@ -377,6 +384,52 @@ int cli_cancel(const char *endpoint, int argc, char **argv)
     }
     cli_reply_free(rep);
     return rc;
+}
+
+int cli_stop(const char *endpoint, int argc, char **argv)
+{
+    const char *job = NULL;
+    int wait = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--wait") == 0)
+            wait = 1;
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "weir stop: unknown option '%s'\n", argv[i]);
+            return 2;
+        } else if (!job)
+            job = argv[i];
+        else {
+            fprintf(stderr, "weir stop: one job at a time\n");
+            return 2;
+        }
+    }
+    if (!job) {
+        fprintf(stderr, "usage: weir stop JOB [--wait]\n");
+        return 2;
+    }
+    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
+    ref.job = (char *)job;
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_STOP;
+    q.stop = &ref;
+    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    if (!rep)
+        return 1;
+    if (!rep->ok) {
+        fprintf(stderr, "weir: %s\n", rep->error);
+        cli_reply_free(rep);
+        return 1;
+    }
+    char id[128];
+    snprintf(id, sizeof id, "%s", rep->job);
+    cli_reply_free(rep);
+    printf("stopping %s: its sources end their input; every window fires and the results are "
+           "published\n",
+           id);
+    fflush(stdout);
+    if (!wait)
+        return 0;
+    return s_wait_job(endpoint, id);
 }
 
 int cli_nodes(const char *endpoint, int argc, char **argv)

@@ -15,7 +15,8 @@ static void s_usage(FILE *f)
             "  submit JOB.yaml [--wait]   submit a job; prints its id\n"
             "  list                       list jobs\n"
             "  status JOB                 state, tasks, where they run, rows, watermark\n"
-            "  cancel JOB                 cancel a job\n"
+            "  cancel JOB                 cancel a job (nothing is published)\n"
+            "  stop JOB [--wait]          end a job's input now: windows fire, results are published\n"
             "  nodes                      list nodes and whether they are alive\n"
             "  watermarks JOB             watermark per task and input; who holds the minimum\n"
             "  local up --nodes N --dir DIR [--port P]\n"
@@ -77,6 +78,8 @@ int main(int argc, char **argv)
         return cli_status(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "cancel") == 0)
         return cli_cancel(endpoint, sub_argc, sub_argv);
+    if (strcmp(cmd, "stop") == 0)
+        return cli_stop(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "nodes") == 0)
         return cli_nodes(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "watermarks") == 0)

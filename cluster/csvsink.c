@@ -63,6 +63,11 @@ static int s_flush(weir_csvsink_t *s)
     return rc;
 }
 
+int weir_csvsink_flush(weir_csvsink_t *s)
+{
+    return s->len ? s_flush(s) : s->err;
+}
+
 static int s_put(weir_csvsink_t *s, const char *p, size_t n)
 {
     if (s->err)

@@ -66,6 +66,11 @@ int weir_csvsink_batch_row(weir_csvsink_t *s, const weir_batch_t *b, uint32_t ro
 
 uint64_t weir_csvsink_rows(const weir_csvsink_t *s);
 
+/* Writes the buffered rows to the in-progress file (no fsync): call
+ * between rows when there is time, so the in-progress file shows what was
+ * written (a task does this when it waits for input). 0 or -errno. */
+int weir_csvsink_flush(weir_csvsink_t *s);
+
 /* Flushes, fsyncs, renames to the final name, fsyncs the directory, frees,
  * sets *s = NULL. Returns 0 or -errno: -EEXIST when a file of the final
  * name exists (publishing never replaces one); the in-progress file is

@@ -84,6 +84,14 @@ struct weir_csvsrc {
     char **hdr_name;       /* n_hdr NUL-terminated header names (for reasons) */
     char *hdr_buf;         /* storage of the names */
     size_t released;       /* bytes [0, released) of the map given back to the kernel */
+    /* follow: true (tail the file). hi is then the end of the last complete
+     * record seen (after an LF outside quotes); the file descriptor stays
+     * open to notice growth; bytes [data, scanned) have been scanned for
+     * quote parity (quote_odd: parity at scanned). */
+    bool follow;
+    int fd;
+    size_t data, scanned;
+    bool quote_odd;
 };
 
 /* Gives the pages of the map before `upto` back to the kernel, in steps of
@@ -674,13 +682,63 @@ nomem:
     return S_R_NOMEM;
 }
 
+/* follow: moves hi to the end of the last complete record in
+ * [scanned, size), tracking quote parity from the start of the data. */
+static void s_follow_scan(weir_csvsrc_t *s)
+{
+    bool odd = s->quote_odd;
+    size_t last = 0;
+    for (size_t i = s->scanned; i < s->size; i++) {
+        uchar c = s->map[i];
+        if (c == '"')
+            odd = !odd;
+        else if (c == '\n' && !odd)
+            last = i + 1;
+    }
+    s->quote_odd = odd;
+    s->scanned = s->size;
+    if (last > s->hi)
+        s->hi = last;
+}
+
+/* follow: maps what was appended since the last look. 0, -errno, or
+ * WEIR_ESTALE when the file got shorter (truncated or replaced in place). */
+static int s_follow_grow(weir_csvsrc_t *s)
+{
+    struct stat st;
+    if (fstat(s->fd, &st) != 0)
+        return -errno;
+    size_t now = (size_t)st.st_size;
+    if (now < s->size)
+        return WEIR_ESTALE;
+    if (now == s->size)
+        return 0;
+    void *m = mremap((void *)s->map, s->size, now, MREMAP_MAYMOVE);
+    if (m == MAP_FAILED)
+        return -errno;
+    s->map = m;
+    s->size = now;
+    s_follow_scan(s);
+    return 0;
+}
+
+bool weir_csvsrc_caught_up(const weir_csvsrc_t *s)
+{
+    return s->pos >= s->hi;
+}
+
 int weir_csvsrc_read(weir_csvsrc_t *s, weir_batch_t *b, uint32_t max_rows, size_t max_bytes,
                      weir_bad_row_fn bad, void *ctx, int *eof)
 {
     uint32_t added = 0;
+    if (s->follow && s->pos >= s->hi) {
+        int rc = s_follow_grow(s);
+        if (rc)
+            return rc;
+    }
     while (!s->eof && added < max_rows && !weir_batch_full(b)) {
         if (s->pos >= s->hi) {
-            s->eof = true;
+            s->eof = !s->follow;
             break;
         }
         int r = s_record(s, b, bad, ctx);
@@ -692,7 +750,7 @@ int weir_csvsrc_read(weir_csvsrc_t *s, weir_batch_t *b, uint32_t max_rows, size_
                 break;
         }
     }
-    if (s->pos >= s->hi)
+    if (s->pos >= s->hi && !s->follow)
         s->eof = true;
     *eof = s->eof;
     s_release(s, s->pos, false);
@@ -834,6 +892,8 @@ int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc
         return -ENOMEM;
     }
     s->job = job;
+    s->fd = -1;
+    s->follow = job->source.follow;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         rc = -errno;
@@ -857,13 +917,18 @@ int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc
         goto fail;
     }
     s->size = (size_t)st.st_size;
-    void *m = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    /* Shared when following, so that what is appended to a page already
+     * mapped is certainly seen. */
+    void *m = mmap(NULL, s->size, PROT_READ, s->follow ? MAP_SHARED : MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED) {
         rc = -errno;
         s_fmt(err, err_cap, "cannot map %s: %s", path, strerror(errno));
         goto fail;
     }
-    close(fd);
+    if (s->follow)
+        s->fd = fd;
+    else
+        close(fd);
     fd = -1;
     s->map = m;
     madvise(m, s->size, MADV_SEQUENTIAL);
@@ -899,7 +964,12 @@ int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc
     }
     s->pos = start;
     s->line = 1 + lines;
-    s->eof = s->pos >= s->hi;
+    if (s->follow) { /* one split (the job file checks it): hi grows with the file */
+        s->data = s->scanned = data;
+        s->hi = data;
+        s_follow_scan(s);
+    }
+    s->eof = s->pos >= s->hi && !s->follow;
     s_release(s, start, true); /* the quote-parity scan touched everything before */
     *out = s;
     return 0;
@@ -917,6 +987,8 @@ void weir_csvsrc_destroy(weir_csvsrc_t **ps)
     weir_csvsrc_t *s = *ps;
     if (s->map)
         munmap((void *)s->map, s->size);
+    if (s->fd >= 0)
+        close(s->fd);
     free(s->col_of);
     free(s->hdr_name);
     free(s->hdr_buf);

@@ -12,10 +12,19 @@
  * out-of-range timestamp, NULL event time) is handed to the bad-row
  * callback with its line number and reason and skipped; reading goes on.
  * The file is read with mmap; parsing allocates nothing per row.
+ *
+ * Follow mode (source.follow: true, one split): the file is tailed. A read
+ * that finds no complete record left looks at the file's size (one fstat)
+ * and maps what was appended; only complete records are read (ending in an
+ * LF outside quotes), so a line being written is read once its LF is
+ * there. The split never ends (*eof stays 0); a file that gets shorter
+ * fails the read with WEIR_ESTALE (truncating or rewriting a followed file
+ * in place is not supported; appending is).
  */
 #ifndef WEIR_CSVSRC_H
 #define WEIR_CSVSRC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,9 +52,14 @@ int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc
  * max_bytes or more, or is full) to b, which has the job's schema and may
  * already hold rows. Sets *eof = 1 when the split is exhausted (possibly in
  * the same call that returns its last rows), else 0. Returns 0 or -ENOMEM
- * (a string did not fit; the record is read again by the next call). */
+ * (a string did not fit; the record is read again by the next call); in
+ * follow mode also WEIR_ESTALE (the file got shorter) or -errno. */
 int weir_csvsrc_read(weir_csvsrc_t *s, weir_batch_t *b, uint32_t max_rows, size_t max_bytes,
                      weir_bad_row_fn bad, void *ctx, int *eof);
+
+/* True when every complete record seen so far has been read: in follow
+ * mode the caller should wait before reading again. */
+bool weir_csvsrc_caught_up(const weir_csvsrc_t *s);
 
 /* Bytes of the split consumed so far, and the split's size. */
 uint64_t weir_csvsrc_bytes_read(const weir_csvsrc_t *s);

@@ -42,6 +42,7 @@
 
 #define S_POLL_MS 100  /* longest wait before a thread rechecks cancel */
 #define S_HELLO_MS 100 /* hello retry period while a receiver is unknown */
+#define S_FOLLOW_POLL_MS 20 /* a followed file with nothing new is looked at this often */
 
 typedef struct s_task s_task_t;
 
@@ -106,6 +107,8 @@ struct weir_df {
     s_chan_t **chans;    /* global channel -> channel or NULL */
     uint32_t n_chans;
     _Atomic bool cancel;
+    _Atomic bool stop; /* end the input where it is (weir_df_stop) */
+    const weir_clock_t *clock;
     _Atomic int64_t job_wm; /* the coordinator's view; WEIR_TS_MIN until told */
     char bad_dir[WEIR_PATH_MAX];
 };
@@ -205,6 +208,7 @@ typedef struct {
     uint64_t wm_ingest_us; /* when the row that last advanced wm was read */
     int64_t bp_ns;         /* time spent waiting for credit in this round */
     int lost;              /* index + 1 of a dealer whose peer went away, or 0 */
+    bool idle;             /* no input for idle_timeout: frames say so */
     weir_csvsink_t *bad;
 } s_src_t;
 
@@ -428,6 +432,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         f.watermark_ms = wm;
         f.end_of_stream = eos;
         f.ingest_us = eos ? s_wall_us() : x->wm_ingest_us;
+        f.idle = x->idle && !eos;
         f.batch = o->fill;
         uint32_t rows = o->fill->n_rows;
         weir_mailbox_t *mb = x->df->by_index[weir_job_splits(&x->df->job) + k]->mb;
@@ -464,6 +469,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         h.end_of_stream = eos;
         h.backlog = eos ? 0 : backlog;
         h.ingest_us = eos ? s_wall_us() : x->wm_ingest_us;
+        h.idle = x->idle && !eos;
         int rc = weir_wire_send_frame(x->dealers[o->dealer].sock, &h, o->fill, x->scratch);
         if (rc)
             return rc;
@@ -636,6 +642,12 @@ static void *s_source_main(void *arg)
         }
     }
     int64_t max_ts = WEIR_TS_MIN, last_flush = s_now_ns(), wm_broadcast = WEIR_TS_MIN;
+    /* Idleness (processing time, df->clock): quiet_since is when the split
+     * last ran out of input; idle_timeout later it goes idle and tells its
+     * consumers; its next row makes it active again on every channel. */
+    const int64_t idle_ms = job->source.idle_timeout_ms;
+    bool quiet = false;
+    int64_t quiet_since = 0;
     const int64_t D = job->source.max_out_of_orderness_ms;
     const int64_t drift = job->source.max_drift_ms;
     const int64_t flush_ns = job->batch.flush_ms * 1000000LL;
@@ -646,6 +658,8 @@ static void *s_source_main(void *arg)
             rc = WEIR_ECANCELED;
             goto canceled;
         }
+        if (atomic_load(&df->stop))
+            break; /* weir stop: the input ends here, as at the end of a file */
         int64_t t0 = s_now_ns();
         x.bp_ns = 0;
         /* Alignment: ahead of the job's watermark by more than max_drift,
@@ -683,6 +697,13 @@ static void *s_source_main(void *arg)
             }
             if (!rc)
                 atomic_store(&t->st.bytes_read, weir_csvsrc_bytes_read(src));
+        }
+        if (rc == WEIR_ESTALE && !generated) {
+            snprintf(err, sizeof err,
+                     "the followed file %s got shorter while being read (a followed file may "
+                     "only grow: append to it; do not truncate or rewrite it)",
+                     job->source.path);
+            goto fail;
         }
         if (rc) {
             snprintf(err, sizeof err, "reading %s: %s", job->source.path, weir_strerror(rc));
@@ -728,13 +749,32 @@ static void *s_source_main(void *arg)
                 last_flush = s_now_ns();
             }
         }
+        bool idle_change = false;
+        if (parse->n_rows > 0) {
+            quiet = false;
+            if (x.idle) { /* active again: every consumer hears it */
+                x.idle = false;
+                idle_change = true;
+                atomic_store(&t->st.idle, false);
+            }
+        } else if (!eof && idle_ms > 0 && !x.idle) {
+            int64_t c = weir_clock_now_ms(df->clock);
+            if (!quiet) {
+                quiet = true;
+                quiet_since = c;
+            } else if (weir_sat_sub(c, quiet_since) >= idle_ms) {
+                x.idle = true;
+                idle_change = true;
+                atomic_store(&t->st.idle, true);
+            }
+        }
         int64_t now = s_now_ns();
         bool timer = now - last_flush >= flush_ns;
-        if (timer || x.wm > wm_broadcast) {
+        if (timer || x.wm > wm_broadcast || idle_change) {
             for (uint32_t k = 0; k < x.P && !eof; k++) {
                 s_out_t *o = &x.out[k];
                 bool rows = o->fill && o->fill->n_rows > 0;
-                if ((rows && timer) || (!rows && o->wm_sent < x.wm)) {
+                if ((rows && timer) || (!rows && o->wm_sent < x.wm) || idle_change) {
                     rc = s_src_flush(&x, k, false);
                     if (rc)
                         goto flush_failed;
@@ -747,11 +787,13 @@ static void *s_source_main(void *arg)
         atomic_store(&t->st.wm, x.wm);
         int64_t busy = s_now_ns() - t0 - x.bp_ns;
         s_meter_add(t, &meter, busy, x.bp_ns);
-        if (generated && !eof && parse->n_rows == 0) {
-            /* Ahead of the rate: sleep until the next row is due or the
-             * next flush, whichever comes first. */
+        if (!eof && parse->n_rows == 0 && (generated || weir_csvsrc_caught_up(src))) {
+            /* A generator ahead of its rate, or a followed file with
+             * nothing new: sleep until the next row is due (a followed
+             * file is looked at every S_FOLLOW_POLL_MS) or the next flush,
+             * whichever comes first. */
             int64_t now2 = s_now_ns();
-            int64_t wait = weir_gensrc_wait_ns(gen, now2);
+            int64_t wait = generated ? weir_gensrc_wait_ns(gen, now2) : S_FOLLOW_POLL_MS * 1000000LL;
             int64_t to_flush = last_flush + flush_ns - now2;
             if (to_flush < wait)
                 wait = to_flush;
@@ -906,6 +948,15 @@ static void *s_window_main(void *arg)
         if (atomic_load(&df->cancel))
             goto canceled;
         if (!weir_mailbox_pop(t->mb, &f, S_POLL_MS)) {
+            /* Nothing to do: the in-progress files catch up with what was
+             * written, so a long-running job's output can be looked at. */
+            if (results && (rc = weir_csvsink_flush(results)) != 0) {
+                snprintf(err, sizeof err, "writing results in %s: %s", job->sink.path,
+                         weir_strerror(rc));
+                goto fail;
+            }
+            if (late)
+                weir_csvsink_flush(late);
             s_meter_add(t, &meter, 0, 0);
             continue;
         }
@@ -943,7 +994,9 @@ static void *s_window_main(void *arg)
         if (f.end_of_stream)
             adv = weir_wm_finish(wm, f.ch);
         else if (f.has_watermark)
-            adv = weir_wm_update(wm, f.ch, f.watermark_ms);
+            adv = weir_wm_update(wm, f.ch, f.watermark_ms); /* also makes it active again */
+        if (f.idle && !f.end_of_stream)
+            adv |= weir_wm_set_idle(wm, f.ch, true);
         if (f.batch) {
             s_chan_t *ch = df->chans[f.ch * P + k];
             s_ring_give(ch, f.batch);
@@ -1084,6 +1137,7 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
     atomic_store(&df->job_wm, WEIR_TS_MIN);
     df->state = cfg->state;
     df->events = cfg->events;
+    df->clock = cfg->clock ? cfg->clock : weir_clock_system();
     df->n_all = cfg->n_tasks;
     df->all = calloc(cfg->n_tasks, sizeof *df->all);
     df->by_index = calloc(cfg->n_tasks, sizeof(s_task_t *));
@@ -1251,6 +1305,7 @@ int weir_df_on_frame(weir_df_t *df, const weir_frame_hdr_t *h, zmq_msg_t *batch_
     f.watermark_ms = h->watermark_ms;
     f.end_of_stream = h->end_of_stream;
     f.ingest_us = h->ingest_us;
+    f.idle = h->idle;
     f.remote = true;
     if (batch_part)
         zmq_msg_move(&f.msg, batch_part);
@@ -1329,6 +1384,11 @@ bool weir_df_done(const weir_df_t *df)
 void weir_df_cancel(weir_df_t *df)
 {
     atomic_store(&df->cancel, true);
+}
+
+void weir_df_stop(weir_df_t *df)
+{
+    atomic_store(&df->stop, true);
 }
 
 void weir_df_set_job_watermark(weir_df_t *df, int64_t wm_ms)

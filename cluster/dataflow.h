@@ -12,6 +12,11 @@
  * frames, checks their credit, moves them into the consumer's mailbox, and
  * sends credits back when the consumer reports a frame consumed.
  *
+ * Idleness: a split that has had no input for watermark.idle_timeout of
+ * processing time (cfg.clock) sends an idle frame on every channel; the
+ * consumer leaves that input out of its watermark until a frame without
+ * the flag arrives (the split's next row reaches every channel).
+ *
  * Watermarks: a source split keeps W = max(W, max_ts - D - 1) per row; every
  * frame carries the W that holds after its rows; whenever W advanced, every
  * channel with no rows waiting gets a watermark-only frame, so with one row
@@ -29,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "job.h"
 #include "membership.h"
 #include "plan.h"
@@ -56,6 +62,7 @@ typedef struct {
     weir_state_t *state;  /* outlives the dataflow */
     weir_queue_t *events; /* weir_df_event_t to the I/O thread; outlives it */
     uint64_t df_id;       /* unique per node, carried in events */
+    const weir_clock_t *clock; /* processing time for idleness; NULL: the system clock */
 } weir_df_config_t;
 
 typedef enum { WEIR_DF_EV_CONSUMED = 1, WEIR_DF_EV_TASK_DONE = 2 } weir_df_event_kind_t;
@@ -109,6 +116,12 @@ bool weir_df_next_report(weir_df_t *df, weir_df_stats_t *out);
  * tasks; never moves back). Sources whose own watermark is ahead of it by
  * more than watermark.max_drift pause reading until it catches up. */
 void weir_df_set_job_watermark(weir_df_t *df, int64_t wm_ms);
+
+/* weir stop: every source ends its input where it is now, as if its file
+ * ended there (rows read so far are sent, then end of stream); windows
+ * fire and results are published as at the end of a bounded input.
+ * Returns at once. */
+void weir_df_stop(weir_df_t *df);
 
 /* Asks every task to stop; returns at once. A task that ends after this
  * may not post TASK_DONE when the events queue is full: poll

@@ -161,14 +161,28 @@ bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms)
 
 int64_t weir_jobs_watermark(const weir_jobrec_t *r)
 {
-    int64_t w = WEIR_TS_MAX;
-    bool any = false;
+    int64_t w = WEIR_TS_MAX, idle_max = WEIR_TS_MIN;
+    bool any = false, active = false, idle = false;
     for (uint32_t i = 0; i < r->n_tasks; i++) {
         if (r->tasks[i].kind != WEIR_TASK_WINDOW)
             continue;
         any = true;
-        if (r->status[i].watermark_ms < w)
-            w = r->status[i].watermark_ms;
+        int64_t t = r->status[i].watermark_ms;
+        if (t == WEIR_TS_MAX) /* finished: holds nothing back */
+            continue;
+        if (r->status[i].idle) { /* left out, as a task leaves out an idle input */
+            idle = true;
+            if (t > idle_max)
+                idle_max = t;
+            continue;
+        }
+        active = true;
+        if (t < w)
+            w = t;
     }
-    return any ? w : WEIR_TS_MIN;
+    if (!any)
+        return WEIR_TS_MIN;
+    if (active || !idle)
+        return w; /* WEIR_TS_MAX when every keyed task finished */
+    return idle_max;
 }

@@ -49,6 +49,7 @@ typedef struct {
     weir_task_status_t status[WEIR_PLAN_MAX_TASKS];
     int64_t submitted_ms, ended_ms; /* wall clock */
     int64_t placed_ms;              /* wall clock of the last placement */
+    bool stopping;                  /* weir stop asked: sources end their input */
 } weir_jobrec_t;
 
 /* Makes a CREATED record (copies yaml). NULL on OOM. */
@@ -83,7 +84,9 @@ static inline bool weir_jobs_final(const weir_jobrec_t *r)
     return r->state >= WEIR_JOB_FINISHED;
 }
 
-/* The job's watermark: minimum over its keyed tasks. */
+/* The job's watermark: minimum over its keyed tasks that are not idle
+ * (every input idle); when all are idle, the highest of them (the rule of
+ * cluster/wm for a task's inputs). */
 int64_t weir_jobs_watermark(const weir_jobrec_t *r);
 
 #endif

@@ -1670,10 +1670,6 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
             if (grc)
                 return s_fail(c, s_key_mark(m, "source"), "source %d: %s", i + 1, gerr);
         }
-        if (src->follow)
-            return s_fail(c, s_key_mark(m, "source"), "source.follow: true %s", later);
-        if (src->idle_timeout_ms > 0)
-            return s_fail(c, s_key_mark(m, "source"), "source.watermark.idle_timeout %s", later);
     }
     if (job->heartbeat.interval_ms != 500 || job->heartbeat.timeout_ms != 3000)
         return s_fail(c, s_key_mark(m, "heartbeat"),

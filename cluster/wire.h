@@ -59,6 +59,7 @@ typedef struct {
     bool end_of_stream;
     uint32_t backlog;
     uint64_t ingest_us; /* wall clock when the row behind the watermark entered the source */
+    bool idle;          /* the sending split is idle (DataFrame.idle) */
 } weir_frame_hdr_t;
 
 /* Reusable buffers for packing frames; one per sending thread. */

@@ -80,6 +80,29 @@ static void coord_send_cancel(coord_t *c, weir_jobrec_t *r, const char *reason)
     }
 }
 
+/* weir stop: tells the job's nodes to end its input. Sent again until the
+ * job ends (every 250 ms from coord_broadcast_watermarks), so that a node
+ * still deploying its tasks hears it too. */
+static void coord_send_stop(coord_t *c, weir_jobrec_t *r)
+{
+    Weir__V1__CancelJob cj = WEIR__V1__CANCEL_JOB__INIT;
+    cj.job = r->id;
+    cj.attempt = r->attempt;
+    cj.reason = "stopped by the user";
+    cj.drain = true;
+    Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+    e.body_case = WEIR__V1__ENVELOPE__BODY_CANCEL_JOB;
+    e.cancel_job = &cj;
+    bool sent[WEIR_MAX_NODES] = {false};
+    for (uint32_t t = 0; t < r->n_tasks; t++) {
+        uint32_t nidx = r->tasks[t].node;
+        if (nidx >= c->members.n || sent[nidx] || !c->members.nodes[nidx].alive)
+            continue;
+        sent[nidx] = true;
+        weir_wire_send(c->router, c->members.nodes[nidx].rid, c->members.nodes[nidx].rid_len, &e);
+    }
+}
+
 static void coord_job_ended(coord_t *c, weir_jobrec_t *r)
 {
     if (r->state == WEIR_JOB_FINISHED)
@@ -366,6 +389,31 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
         coord_reply(c, rid, rid_len, &rep);
         return;
     }
+    case WEIR__V1__REQUEST__REQ_STOP: {
+        weir_jobrec_t *r = coord_find_job(c, q->stop->job ? q->stop->job : "");
+        if (!r) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "no job '%s' (see `weir list`)", q->stop->job);
+            coord_reply_error(c, rid, rid_len, msg);
+            return;
+        }
+        if (r->state != WEIR_JOB_RUNNING) {
+            static const char *const names[] = {"CREATED", "RUNNING", "FINISHED", "FAILED",
+                                                "CANCELED"};
+            char msg[256];
+            snprintf(msg, sizeof msg, "job %s is %s, not RUNNING; nothing to stop", r->id,
+                     names[r->state]);
+            coord_reply_error(c, rid, rid_len, msg);
+            return;
+        }
+        r->stopping = true;
+        weir_log_info("job %s: stop asked; its sources end their input", r->id);
+        coord_send_stop(c, r);
+        rep.ok = true;
+        rep.job = r->id;
+        coord_reply(c, rid, rid_len, &rep);
+        return;
+    }
     case WEIR__V1__REQUEST__REQ_LIST: {
         Weir__V1__JobInfo *ji = calloc(c->n_jobs ? c->n_jobs : 1, sizeof *ji);
         Weir__V1__JobInfo **jip = calloc(c->n_jobs ? c->n_jobs : 1, sizeof(Weir__V1__JobInfo *));
@@ -430,6 +478,8 @@ static void coord_broadcast_watermarks(coord_t *c)
         weir_jobrec_t *r = c->jobs[j];
         if (r->state != WEIR_JOB_RUNNING)
             continue;
+        if (r->stopping)
+            coord_send_stop(c, r);
         bool aligned = false;
         for (int i = 0; i < r->spec.n_sources; i++)
             aligned |= r->spec.sources[i].max_drift_ms > 0;

@@ -37,6 +37,7 @@ typedef struct {
     void *zctx, *ctrl, *router;
     weir_state_t *state;
     weir_queue_t *events;
+    weir_clock_t *test_clock; /* WEIR_TEST_CLOCK, or NULL: the system clock */
     weir_df_t *dfs[NODE_MAX_DF];
     uint32_t n_dfs;
     weir_df_t *dying[NODE_MAX_DF]; /* canceled, waiting for their threads */
@@ -241,7 +242,8 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
                             .zctx = n->zctx,
                             .state = n->state,
                             .events = n->events,
-                            .df_id = ++n->next_df_id};
+                            .df_id = ++n->next_df_id,
+                            .clock = n->test_clock};
     weir_df_t *df = NULL;
     rc = weir_df_start(&cfg, &df, err, sizeof err);
     if (rc) {
@@ -304,6 +306,16 @@ static void node_on_control(node_t *n)
         break;
     }
     case WEIR__V1__ENVELOPE__BODY_CANCEL_JOB:
+        if (e->cancel_job->drain) { /* weir stop */
+            weir_df_t *df = node_find_df(n, e->cancel_job->job ? e->cancel_job->job : "",
+                                         e->cancel_job->attempt);
+            if (df) {
+                weir_log_info("job %s attempt %u: input stopped (%s)", e->cancel_job->job,
+                              e->cancel_job->attempt, e->cancel_job->reason);
+                weir_df_stop(df);
+            }
+            break;
+        }
         for (uint32_t i = 0; i < n->n_dfs; i++) {
             if (strcmp(weir_df_job(n->dfs[i]), e->cancel_job->job) == 0 &&
                 weir_df_attempt(n->dfs[i]) <= e->cancel_job->attempt) {
@@ -432,6 +444,17 @@ int node_run(const node_opts_t *o)
         fprintf(stderr, "weir-node: cannot open state in %s: %s\n", state_dir, err);
         return 1;
     }
+    const char *tc = getenv("WEIR_TEST_CLOCK");
+    if (tc && tc[0]) {
+        if (weir_clock_file_new(tc, &n.test_clock, err, sizeof err) != 0) {
+            fprintf(stderr, "weir-node: WEIR_TEST_CLOCK: %s\n", err);
+            weir_state_destroy(&n.state);
+            return 2;
+        }
+        weir_log_warn("processing time comes from the test clock %s (WEIR_TEST_CLOCK): idle "
+                      "inputs are decided by it, not by the system clock",
+                      tc);
+    }
     n.events = weir_queue_new(sizeof(weir_df_event_t), 65536, true);
     n.zctx = zmq_ctx_new();
     n.router = zmq_socket(n.zctx, ZMQ_ROUTER);
@@ -530,5 +553,6 @@ out:
         zmq_ctx_term(n.zctx);
     weir_queue_destroy(&n.events);
     weir_state_destroy(&n.state);
+    weir_clock_destroy(&n.test_clock);
     return status;
 }

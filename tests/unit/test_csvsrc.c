@@ -947,6 +947,86 @@ static void reading_a_split_keeps_resident_memory_flat(void)
     unlink(path);
 }
 
+static void s_append(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "a");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Reads what is there now; returns the rows read, appends their ts. */
+static uint32_t s_follow_read(weir_csvsrc_t *src, weir_batch_t *b, int64_t *ts, uint32_t cap,
+                              int *rc)
+{
+    uint32_t n = 0;
+    int eof = 0;
+    for (;;) {
+        weir_batch_clear(b);
+        *rc = weir_csvsrc_read(src, b, 3, SIZE_MAX, NULL, NULL, &eof);
+        CU_ASSERT_EQUAL(eof, 0); /* a followed file never ends */
+        if (*rc || b->n_rows == 0)
+            return n;
+        for (uint32_t r = 0; r < b->n_rows && n < cap; r++)
+            ts[n++] = b->ts_ms[r];
+    }
+}
+
+/* follow: true reads complete records only, picks up what is appended
+ * (also past the first page, and a quoted line break split over two
+ * writes), never ends, and refuses a file that got shorter. */
+static void follow_reads_what_is_appended(void)
+{
+    char path[64];
+    const char *start = "ts,k\n1,a\n2,b";
+    s_write_file(path, start, strlen(start));
+    weir_job_t job;
+    s_job(&job, path, "ts=ms;k=string");
+    job.source.follow = true;
+    weir_csvsrc_t *src = NULL;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(weir_csvsrc_open(&job, 0, 1, &src, err, sizeof err), 0);
+    weir_batch_t *b = weir_batch_new_for_job(&job, 3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    static int64_t ts[20000];
+    int rc = 0;
+    CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 20000, &rc), 1);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(ts[0], 1);
+    CU_ASSERT_TRUE(weir_csvsrc_caught_up(src));
+    /* "2,b" gets its LF; a quoted field with a line break arrives in two
+     * parts and is read once whole. */
+    s_append(path, "\n3,\"multi\nli");
+    CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 20000, &rc), 1);
+    CU_ASSERT_EQUAL(ts[0], 2);
+    s_append(path, "ne\"\n");
+    uint32_t n = s_follow_read(src, b, ts, 20000, &rc);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    CU_ASSERT_EQUAL(ts[0], 3);
+    weir_batch_clear(b);
+    /* Far past the first mapped page. */
+    FILE *f = fopen(path, "a");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int i = 0; i < 10000; i++)
+        fprintf(f, "%d,key-%d\n", 100 + i, i);
+    fclose(f);
+    n = s_follow_read(src, b, ts, 20000, &rc);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL_FATAL(n, 10000);
+    CU_ASSERT_EQUAL(ts[0], 100);
+    CU_ASSERT_EQUAL(ts[9999], 10099);
+    CU_ASSERT_TRUE(weir_csvsrc_caught_up(src));
+    CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 20000, &rc), 0);
+    CU_ASSERT_EQUAL(rc, 0);
+    /* Shortened in place: refused, not misread. */
+    CU_ASSERT_EQUAL(truncate(path, 5), 0);
+    CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 20000, &rc), 0);
+    CU_ASSERT_EQUAL(rc, WEIR_ESTALE);
+    weir_batch_destroy(&b);
+    weir_csvsrc_destroy(&src);
+    unlink(path);
+}
+
 void test_csvsrc_register(void)
 {
     CU_pSuite s = CU_add_suite("csvsrc", NULL, NULL);
@@ -980,6 +1060,7 @@ void test_csvsrc_register(void)
                 the_nyc_taxi_sample_reads_with_crlf_and_nulls);
     CU_add_test(s, "reading a split keeps resident memory flat",
                 reading_a_split_keeps_resident_memory_flat);
+    CU_add_test(s, "follow: true reads what is appended", follow_reads_what_is_appended);
     CU_add_test(s, "the USGS sample reads quoted UTF-8 places",
                 the_usgs_sample_reads_quoted_utf8_places);
 }

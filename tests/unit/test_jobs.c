@@ -324,6 +324,16 @@ static void the_job_watermark_is_the_minimum_over_its_keyed_tasks(void)
     st.watermark_ms = WEIR_TS_MAX;
     weir_jobs_task_update(r, 1, 3, &st, r->task_node[3], 11);
     CU_ASSERT_EQUAL(weir_jobs_watermark(r), 7000);
+    /* An idle keyed task (every input idle) is left out of the minimum... */
+    st = s_st(T_RUNNING);
+    st.watermark_ms = 7000;
+    st.idle = true;
+    weir_jobs_task_update(r, 1, 2, &st, r->task_node[2], 12);
+    CU_ASSERT_EQUAL(weir_jobs_watermark(r), 9000);
+    /* ...and when every unfinished one is idle, the highest counts. */
+    st.watermark_ms = 9000;
+    weir_jobs_task_update(r, 1, 4, &st, r->task_node[4], 13);
+    CU_ASSERT_EQUAL(weir_jobs_watermark(r), 9000);
     weir_jobs_destroy(&r);
 }
 
