@@ -475,7 +475,10 @@ int cli_watermarks(const char *endpoint, int argc, char **argv)
         const Weir__V1__TaskInfo *t = ji->tasks[i];
         if (t->kind != WEIR__V1__TASK_KIND__KIND_WINDOW || !t->stats)
             continue;
-        if (!low || t->stats->watermark_ms < low->stats->watermark_ms)
+        /* As the coordinator does: idle keyed tasks hold nothing back. */
+        if (!low || (low->stats->idle && !t->stats->idle) ||
+            (low->stats->idle == t->stats->idle &&
+             t->stats->watermark_ms < low->stats->watermark_ms))
             low = t;
     }
     char wm[40];
@@ -494,6 +497,8 @@ int cli_watermarks(const char *endpoint, int argc, char **argv)
             snprintf(part, sizeof part, "split %u", t->split);
             if (holder && t->split == holder - 1)
                 snprintf(note, sizeof note, "holds the job's minimum");
+            else if (st && st->idle)
+                snprintf(note, sizeof note, "idle: left out of the minimum");
             else if (st && st->paused)
                 snprintf(note, sizeof note, "paused: ahead by more than max_drift");
         } else {

@@ -15,7 +15,8 @@ typedef enum { S_SYSTEM, S_MANUAL, S_FILE } s_kind_t;
 struct weir_clock {
     s_kind_t kind;
     _Atomic int64_t ms; /* manual: the time; file: the last time read */
-    int fd;             /* file */
+    int fd;             /* unused (-1) */
+    char *path;         /* file: opened at each read, so a file replaced by rename counts */
 };
 
 static struct weir_clock s_system = {.kind = S_SYSTEM, .fd = -1};
@@ -28,7 +29,12 @@ const weir_clock_t *weir_clock_system(void)
 static int64_t s_file_read(weir_clock_t *c)
 {
     char buf[32];
-    ssize_t n = pread(c->fd, buf, sizeof buf - 1, 0);
+    ssize_t n = -1;
+    int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = pread(fd, buf, sizeof buf - 1, 0);
+        close(fd);
+    }
     if (n > 0) {
         buf[n] = '\0';
         char *end = NULL;
@@ -85,15 +91,18 @@ int weir_clock_file_new(const char *path, weir_clock_t **out, char *err, size_t 
                      strerror(e));
         return -e;
     }
+    close(fd);
     weir_clock_t *c = calloc(1, sizeof *c);
-    if (!c) {
-        close(fd);
+    if (c)
+        c->path = strdup(path);
+    if (!c || !c->path) {
+        free(c);
         if (err)
             snprintf(err, err_cap, "out of memory");
         return -ENOMEM;
     }
     c->kind = S_FILE;
-    c->fd = fd;
+    c->fd = -1;
     s_file_read(c);
     *out = c;
     return 0;
@@ -107,7 +116,6 @@ void weir_clock_destroy(weir_clock_t **p)
     *p = NULL;
     if (c == &s_system)
         return;
-    if (c->fd >= 0)
-        close(c->fd);
+    free(c->path);
     free(c);
 }

@@ -9,8 +9,8 @@
  * - a manual clock for unit tests: set or advanced by the test;
  * - a file clock for tests of whole processes: the node reads the time as a
  *   decimal number of milliseconds from a file the test rewrites (weir-node
- *   uses one when WEIR_TEST_CLOCK names a file). The file is read at most
- *   once per call, and calls happen only where a task waits for input, never
+ *   uses one when WEIR_TEST_CLOCK names a file). The file is opened and
+ *   read at each call (so a test may replace it by rename), and calls happen only where a task waits for input, never
  *   per row. A file that cannot be read or parsed keeps the last time read.
  *
  * Heartbeats, flush timers and timeouts of the protocol stay on the system

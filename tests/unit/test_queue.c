@@ -258,6 +258,8 @@ static void local_frames_lend_their_batch_in_order(void)
     f.batch = b2;
     f.has_watermark = false;
     f.end_of_stream = true;
+    f.idle = true;
+    f.ingest_us = 77;
     CU_ASSERT_EQUAL(weir_mailbox_push(mb, &f), 0);
     zmq_msg_close(&f.msg);
 
@@ -268,12 +270,15 @@ static void local_frames_lend_their_batch_in_order(void)
     CU_ASSERT_TRUE(g.has_watermark);
     CU_ASSERT_EQUAL(g.watermark_ms, 1000);
     CU_ASSERT_FALSE(g.end_of_stream);
+    CU_ASSERT_FALSE(g.idle);
     CU_ASSERT_FALSE(g.remote);
     CU_ASSERT_TRUE(weir_mailbox_pop(mb, &g, 0));
     CU_ASSERT_EQUAL(g.ch, 3);
     CU_ASSERT_PTR_EQUAL(g.batch, b2);
     CU_ASSERT_FALSE(g.has_watermark);
     CU_ASSERT_TRUE(g.end_of_stream);
+    CU_ASSERT_TRUE(g.idle);
+    CU_ASSERT_EQUAL(g.ingest_us, 77);
     CU_ASSERT_FALSE(weir_mailbox_pop(mb, &g, 0));
     zmq_msg_close(&g.msg);
     weir_mailbox_destroy(&mb);
