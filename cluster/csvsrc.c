@@ -722,6 +722,27 @@ static int s_follow_grow(weir_csvsrc_t *s)
     return 0;
 }
 
+void weir_csvsrc_position(const weir_csvsrc_t *s, uint64_t *offset, uint64_t *line)
+{
+    *offset = s->pos;
+    *line = s->line;
+}
+
+int weir_csvsrc_seek(weir_csvsrc_t *s, uint64_t offset, uint64_t line)
+{
+    if (s->follow && offset > s->hi)
+        s_follow_grow(s); /* the file may have grown since the position was taken */
+    /* A record starts at the split's start or right after an LF. */
+    if (offset < s->lo || offset > s->size || offset > (s->follow ? s->hi : s->size) ||
+        (offset > s->lo && s->map[offset - 1] != '\n') || line == 0)
+        return WEIR_EINVAL;
+    s->pos = (size_t)offset;
+    s->line = line;
+    s->eof = s->pos >= s->hi && !s->follow;
+    s_release(s, s->pos, true);
+    return 0;
+}
+
 bool weir_csvsrc_caught_up(const weir_csvsrc_t *s)
 {
     return s->pos >= s->hi;

@@ -57,6 +57,16 @@ int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc
 int weir_csvsrc_read(weir_csvsrc_t *s, weir_batch_t *b, uint32_t max_rows, size_t max_bytes,
                      weir_bad_row_fn bad, void *ctx, int *eof);
 
+/* The position of the next record: absolute byte offset in the file and
+ * its 1-based line number (what a checkpoint records). */
+void weir_csvsrc_position(const weir_csvsrc_t *s, uint64_t *offset, uint64_t *line);
+
+/* Continues from a position weir_csvsrc_position gave for the same split
+ * of the same file. 0, or WEIR_EINVAL when the offset is outside the
+ * split, past the end of the file, or not at the start of a line (the
+ * file changed). */
+int weir_csvsrc_seek(weir_csvsrc_t *s, uint64_t offset, uint64_t line);
+
 /* True when every complete record seen so far has been read: in follow
  * mode the caller should wait before reading again. */
 bool weir_csvsrc_caught_up(const weir_csvsrc_t *s);

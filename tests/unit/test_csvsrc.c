@@ -1027,6 +1027,59 @@ static void follow_reads_what_is_appended(void)
     unlink(path);
 }
 
+/* A reader continues from a recorded position exactly where the first one
+ * was (rows and line numbers), and refuses a position that is not at the
+ * start of a line or lies outside its split. */
+static void seek_continues_from_a_position(void)
+{
+    char path[64];
+    const char *text = "ts,k\n1,a\n2,\"b\nc\"\n3,c\nx,bad\n4,d\n";
+    s_write_file(path, text, strlen(text));
+    weir_job_t job;
+    s_job(&job, path, "ts=ms;k=string");
+    weir_csvsrc_t *a = NULL, *b = NULL;
+    char err[256] = "";
+    CU_ASSERT_EQUAL_FATAL(weir_csvsrc_open(&job, 0, 1, &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_csvsrc_open(&job, 0, 1, &b, err, sizeof err), 0);
+    weir_batch_t *x = weir_batch_new_for_job(&job, 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    int eof = 0;
+    CU_ASSERT_EQUAL(weir_csvsrc_read(a, x, 2, SIZE_MAX, NULL, NULL, &eof), 0);
+    CU_ASSERT_EQUAL_FATAL(x->n_rows, 2);
+    uint64_t off = 0, line = 0;
+    weir_csvsrc_position(a, &off, &line);
+    CU_ASSERT_EQUAL(off, strlen("ts,k\n1,a\n2,\"b\nc\"\n"));
+    CU_ASSERT_EQUAL(line, 5);
+    CU_ASSERT_EQUAL(weir_csvsrc_seek(b, off - 1, line), WEIR_EINVAL); /* mid-line */
+    CU_ASSERT_EQUAL(weir_csvsrc_seek(b, 3, 1), WEIR_EINVAL);          /* before the data */
+    CU_ASSERT_EQUAL(weir_csvsrc_seek(b, strlen(text) + 5, 9), WEIR_EINVAL);
+    CU_ASSERT_EQUAL(weir_csvsrc_seek(b, off, line), 0);
+    /* Both go on alike: rows 3 and 4, and the bad row on line 6. */
+    s_out_t oa = {0}, ob = {0};
+    weir_batch_clear(x);
+    CU_ASSERT_EQUAL(weir_csvsrc_read(a, x, 8, SIZE_MAX, s_on_bad, &oa, &eof), 0);
+    CU_ASSERT_EQUAL(x->n_rows, 2);
+    CU_ASSERT_EQUAL(x->ts_ms[0], 3);
+    CU_ASSERT_EQUAL(x->ts_ms[1], 4);
+    weir_batch_clear(x);
+    CU_ASSERT_EQUAL(weir_csvsrc_read(b, x, 8, SIZE_MAX, s_on_bad, &ob, &eof), 0);
+    CU_ASSERT_EQUAL(x->n_rows, 2);
+    CU_ASSERT_EQUAL(x->ts_ms[0], 3);
+    CU_ASSERT_EQUAL(eof, 1);
+    CU_ASSERT_EQUAL(oa.n_bad, 1);
+    CU_ASSERT_EQUAL(ob.n_bad, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(oa.bad.p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ob.bad.p);
+    CU_ASSERT_EQUAL(strncmp(oa.bad.p, "6: ", 3), 0);
+    CU_ASSERT_STRING_EQUAL(oa.bad.p, ob.bad.p);
+    free(oa.bad.p);
+    free(ob.bad.p);
+    weir_batch_destroy(&x);
+    weir_csvsrc_destroy(&a);
+    weir_csvsrc_destroy(&b);
+    unlink(path);
+}
+
 void test_csvsrc_register(void)
 {
     CU_pSuite s = CU_add_suite("csvsrc", NULL, NULL);
@@ -1061,6 +1114,7 @@ void test_csvsrc_register(void)
     CU_add_test(s, "reading a split keeps resident memory flat",
                 reading_a_split_keeps_resident_memory_flat);
     CU_add_test(s, "follow: true reads what is appended", follow_reads_what_is_appended);
+    CU_add_test(s, "seek continues from a recorded position", seek_continues_from_a_position);
     CU_add_test(s, "the USGS sample reads quoted UTF-8 places",
                 the_usgs_sample_reads_quoted_utf8_places);
 }
