@@ -88,6 +88,10 @@ struct s_task {
     /* WINDOW */
     weir_mailbox_t *mb;
     weir_credit_rx_t *rx; /* remote inputs, owned by the I/O thread */
+    /* The task's part of the latest checkpoint, for the I/O thread
+     * (weir_df_ck_snap); written before the CK_* event is posted. */
+    pthread_mutex_t ck_mu;
+    weir_df_ck_snap_t ck;
 };
 
 struct weir_df {
@@ -108,6 +112,8 @@ struct weir_df {
     uint32_t n_chans;
     _Atomic bool cancel;
     _Atomic bool stop; /* end the input where it is (weir_df_stop) */
+    _Atomic uint64_t ck_req;       /* latest checkpoint the sources are asked for */
+    _Atomic uint64_t ck_completed; /* latest checkpoint known complete */
     const weir_clock_t *clock;
     _Atomic int64_t job_wm; /* the coordinator's view; WEIR_TS_MIN until told */
     char bad_dir[WEIR_PATH_MAX];
@@ -209,6 +215,7 @@ typedef struct {
     int64_t bp_ns;         /* time spent waiting for credit in this round */
     int lost;              /* index + 1 of a dealer whose peer went away, or 0 */
     bool idle;             /* no input for idle_timeout: frames say so */
+    uint64_t barrier;      /* set while s_src_barrier sends: frames carry it */
     weir_csvsink_t *bad;
 } s_src_t;
 
@@ -433,6 +440,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         f.end_of_stream = eos;
         f.ingest_us = eos ? s_wall_us() : x->wm_ingest_us;
         f.idle = x->idle && !eos;
+        f.barrier = x->barrier;
         f.batch = o->fill;
         uint32_t rows = o->fill->n_rows;
         weir_mailbox_t *mb = x->df->by_index[weir_job_splits(&x->df->job) + k]->mb;
@@ -470,6 +478,7 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
         h.backlog = eos ? 0 : backlog;
         h.ingest_us = eos ? s_wall_us() : x->wm_ingest_us;
         h.idle = x->idle && !eos;
+        h.barrier = x->barrier;
         int rc = weir_wire_send_frame(x->dealers[o->dealer].sock, &h, o->fill, x->scratch);
         if (rc)
             return rc;
@@ -479,6 +488,39 @@ static int s_src_flush(s_src_t *x, uint32_t k, bool eos)
     o->seq++;
     o->wm_sent = wm;
     return 0;
+}
+
+/* Posts a task event (waits while the queue is full). False when canceled. */
+static bool s_post(s_task_t *t, weir_df_event_kind_t kind, uint64_t ck)
+{
+    weir_df_event_t ev = {.kind = kind, .df_id = t->df->id, .task = t->spec.plan.index, .ck = ck};
+    while (weir_queue_push(t->df->events, &ev) != 0) {
+        if (atomic_load(&t->df->cancel))
+            return false;
+        usleep(1000);
+    }
+    return true;
+}
+
+/* Checkpoint `id` at a source split: what it read so far goes out first,
+ * then a barrier on every channel; the position after the last row read
+ * (snap) goes to the I/O thread. 0 or as s_src_flush. */
+static int s_src_barrier(s_src_t *x, uint64_t id, const weir_df_ck_snap_t *snap)
+{
+    int rc = 0;
+    for (uint32_t k = 0; k < x->P && !rc; k++)
+        if (x->out[k].fill && x->out[k].fill->n_rows > 0)
+            rc = s_src_flush(x, k, false);
+    x->barrier = id;
+    for (uint32_t k = 0; k < x->P && !rc; k++)
+        rc = s_src_flush(x, k, false);
+    x->barrier = 0;
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&x->t->ck_mu);
+    x->t->ck = *snap;
+    pthread_mutex_unlock(&x->t->ck_mu);
+    return s_post(x->t, WEIR_DF_EV_CK_SOURCE, id) ? 0 : WEIR_ECANCELED;
 }
 
 static int s_src_setup(s_src_t *x, char *err, size_t cap)
@@ -646,6 +688,7 @@ static void *s_source_main(void *arg)
      * last ran out of input; idle_timeout later it goes idle and tells its
      * consumers; its next row makes it active again on every channel. */
     const int64_t idle_ms = job->source.idle_timeout_ms;
+    uint64_t ck_done = 0; /* the last checkpoint this split took part in */
     bool quiet = false;
     int64_t quiet_since = 0;
     const int64_t D = job->source.max_out_of_orderness_ms;
@@ -660,6 +703,19 @@ static void *s_source_main(void *arg)
         }
         if (atomic_load(&df->stop))
             break; /* weir stop: the input ends here, as at the end of a file */
+        uint64_t ck = atomic_load(&df->ck_req);
+        if (ck > ck_done) {
+            weir_df_ck_snap_t snap = {.id = ck, .max_ts = max_ts, .wm = x.wm};
+            if (src)
+                weir_csvsrc_position(src, &snap.offset, &snap.line);
+            else
+                snap.offset = weir_gensrc_rows(gen);
+            rc = s_src_barrier(&x, ck, &snap);
+            if (rc)
+                goto flush_failed;
+            ck_done = ck;
+            last_flush = s_now_ns();
+        }
         int64_t t0 = s_now_ns();
         x.bp_ns = 0;
         /* Alignment: ahead of the job's watermark by more than max_drift,
@@ -870,6 +926,79 @@ static bool s_throttle(weir_df_t *df, int64_t started_ns, uint64_t rows, double 
     }
 }
 
+/* Frames of inputs that delivered the barrier of the checkpoint being
+ * aligned: held back, in order, until every input has delivered it. A
+ * channel has at most its credits in flight, so cap never overflows. */
+typedef struct {
+    weir_frame_t *q;
+    uint32_t head, n, cap;
+} s_held_t;
+
+static void s_frame_move(weir_frame_t *dst, weir_frame_t *src)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    zmq_msg_move(&m, &src->msg);
+    zmq_msg_close(&dst->msg);
+    *dst = *src;
+    zmq_msg_init(&dst->msg);
+    zmq_msg_move(&dst->msg, &m);
+    zmq_msg_close(&m);
+    src->batch = NULL;
+}
+
+static s_held_t *s_held_new(uint32_t n_inputs, uint32_t cap)
+{
+    s_held_t *h = calloc(n_inputs, sizeof *h);
+    for (uint32_t i = 0; h && i < n_inputs; i++) {
+        h[i].q = calloc(cap, sizeof *h[i].q);
+        if (!h[i].q) {
+            for (uint32_t j = 0; j < i; j++)
+                free(h[j].q);
+            free(h);
+            return NULL;
+        }
+        h[i].cap = cap;
+        for (uint32_t j = 0; j < cap; j++)
+            zmq_msg_init(&h[i].q[j].msg);
+    }
+    return h;
+}
+
+static void s_held_free(s_held_t *h, uint32_t n_inputs)
+{
+    for (uint32_t i = 0; h && i < n_inputs; i++) {
+        for (uint32_t j = 0; j < h[i].cap; j++)
+            zmq_msg_close(&h[i].q[j].msg);
+        free(h[i].q);
+    }
+    free(h);
+}
+
+/* The synchronous part of a keyed task's checkpoint `id`: the window
+ * state goes to RocksDB, the task's part is recorded for the I/O thread
+ * and CK_TASK posted. 0, WEIR_ECANCELED or an error (err filled). */
+static int s_win_snapshot(s_task_t *t, weir_winop_t *op, weir_csvsink_t *results,
+                          weir_csvsink_t *late, uint64_t id, int64_t task_wm, int64_t align_us,
+                          char *err, size_t err_cap)
+{
+    int64_t s0 = s_now_ns();
+    weir_df_ck_snap_t snap = {.id = id, .task_wm = task_wm, .align_us = (uint64_t)align_us};
+    int rc = op ? weir_winop_flush(op) : 0;
+    if (rc) {
+        snprintf(err, err_cap, "checkpoint %llu: writing window state: %s",
+                 (unsigned long long)id, weir_strerror(rc));
+        return rc;
+    }
+    (void)results;
+    (void)late;
+    snap.sync_us = (uint64_t)((s_now_ns() - s0) / 1000);
+    pthread_mutex_lock(&t->ck_mu);
+    t->ck = snap;
+    pthread_mutex_unlock(&t->ck_mu);
+    return s_post(t, WEIR_DF_EV_CK_TASK, id) ? 0 : WEIR_ECANCELED;
+}
+
 static void *s_window_main(void *arg)
 {
     s_task_t *t = arg;
@@ -887,6 +1016,8 @@ static void *s_window_main(void *arg)
     memset(&f, 0, sizeof f);
     zmq_msg_init(&f.msg);
     s_meter_t meter = {0};
+    s_held_t *held = NULL;
+    bool *blocked = NULL, *fin = NULL;
     if (!wm || !scratch) {
         snprintf(err, sizeof err, "out of memory");
         goto fail;
@@ -944,10 +1075,37 @@ static void *s_window_main(void *arg)
     uint64_t pass_rows = 0;
     static _Thread_local weir_hist_t lat; /* 9 KB: not on the stack */
     memset(&lat, 0, sizeof lat);
+    /* Barrier alignment (DESIGN §8): aligning ck_align; an input that
+     * delivered its barrier is blocked (its frames held) until every input
+     * has delivered it or finished. */
+    held = s_held_new(S, (uint32_t)(job->network.buffers_per_channel +
+                                     job->network.floating_buffers + 2));
+    blocked = calloc(S, sizeof *blocked);
+    fin = calloc(S, sizeof *fin);
+    if (!held || !blocked || !fin) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    uint64_t ck_align = 0;
+    bool aligning = false;
+    uint32_t n_blocked = 0, n_fin = 0, n_held = 0;
+    int64_t align_t0 = 0;
     while (!weir_wm_all_finished(wm)) {
         if (atomic_load(&df->cancel))
             goto canceled;
-        if (!weir_mailbox_pop(t->mb, &f, S_POLL_MS)) {
+        /* Held frames of inputs no longer blocked come first, in order. */
+        bool from_held = false;
+        for (uint32_t c = 0; n_held > 0 && c < S && !from_held; c++) {
+            s_held_t *h = &held[c];
+            if (blocked[c] || h->n == 0)
+                continue;
+            s_frame_move(&f, &h->q[h->head]);
+            h->head = (h->head + 1) % h->cap;
+            h->n--;
+            n_held--;
+            from_held = true;
+        }
+        if (!from_held && !weir_mailbox_pop(t->mb, &f, S_POLL_MS)) {
             /* Nothing to do: the in-progress files catch up with what was
              * written, so a long-running job's output can be looked at. */
             if (results && (rc = weir_csvsink_flush(results)) != 0) {
@@ -960,7 +1118,36 @@ static void *s_window_main(void *arg)
             s_meter_add(t, &meter, 0, 0);
             continue;
         }
+        if (f.ch < S && blocked[f.ch]) {
+            s_held_t *h = &held[f.ch];
+            if (h->n == h->cap) {
+                snprintf(err, sizeof err,
+                         "source split %u sent more frames than its credits allow while its "
+                         "checkpoint barrier was aligned",
+                         f.ch);
+                goto fail;
+            }
+            s_frame_move(&h->q[(h->head + h->n) % h->cap], &f);
+            h->n++;
+            n_held++;
+            continue;
+        }
         int64_t t0 = s_now_ns();
+        if (f.barrier) {
+            if (f.barrier > ck_align) {
+                /* A newer checkpoint: one still aligning was given up by
+                 * the coordinator (its barriers will not all come). */
+                memset(blocked, 0, S * sizeof *blocked);
+                ck_align = f.barrier;
+                aligning = true;
+                n_blocked = 0;
+                align_t0 = t0;
+            }
+            if (aligning && f.barrier == ck_align && !blocked[f.ch]) {
+                blocked[f.ch] = true;
+                n_blocked++;
+            }
+        }
         const weir_batch_t *b = f.batch;
         if (f.remote && zmq_msg_size(&f.msg) > 0) {
             rc = weir_wire_decode_batch(zmq_msg_data(&f.msg), zmq_msg_size(&f.msg), scratch);
@@ -991,6 +1178,10 @@ static void *s_window_main(void *arg)
             }
         }
         bool adv = false;
+        if (f.end_of_stream && f.ch < S && !fin[f.ch]) {
+            fin[f.ch] = true;
+            n_fin++;
+        }
         if (f.end_of_stream)
             adv = weir_wm_finish(wm, f.ch);
         else if (f.has_watermark)
@@ -1033,6 +1224,18 @@ static void *s_window_main(void *arg)
                 goto fail;
             }
             atomic_store(&t->st.wm, weir_wm_current(wm));
+        }
+        if (aligning && n_blocked + n_fin == S) {
+            /* Every input delivered the barrier or ended: the cut. */
+            rc = s_win_snapshot(t, op, results, late, ck_align, weir_wm_current(wm),
+                                (t0 - align_t0) / 1000, err, sizeof err);
+            if (rc == WEIR_ECANCELED)
+                goto canceled;
+            if (rc)
+                goto fail;
+            memset(blocked, 0, S * sizeof *blocked);
+            n_blocked = 0;
+            aligning = false;
         }
         uint64_t written = pass ? pass_rows : weir_winop_rows_out(op);
         atomic_store(&t->st.rows_out, written);
@@ -1082,6 +1285,9 @@ out:
     weir_csvsink_discard(&results);
     weir_csvsink_discard(&late);
     zmq_msg_close(&f.msg);
+    s_held_free(held, S);
+    free(blocked);
+    free(fin);
     weir_wm_destroy(&wm);
     weir_batch_destroy(&scratch);
     if (end == WEIR_DF_FAILED)
@@ -1116,6 +1322,7 @@ static void s_free(weir_df_t *df)
             close(t->efd);
         weir_mailbox_destroy(&t->mb);
         weir_credit_rx_destroy(&t->rx);
+        pthread_mutex_destroy(&t->ck_mu);
     }
     free(df->local);
     free(df->by_index);
@@ -1171,6 +1378,7 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
             continue;
         s_task_t *t = &df->local[j++];
         t->df = df;
+        pthread_mutex_init(&t->ck_mu, NULL);
         t->spec = df->all[i];
         t->efd = -1;
         atomic_store(&t->st.state, WEIR_DF_RUNNING);
@@ -1306,6 +1514,7 @@ int weir_df_on_frame(weir_df_t *df, const weir_frame_hdr_t *h, zmq_msg_t *batch_
     f.end_of_stream = h->end_of_stream;
     f.ingest_us = h->ingest_us;
     f.idle = h->idle;
+    f.barrier = h->barrier;
     f.remote = true;
     if (batch_part)
         zmq_msg_move(&f.msg, batch_part);
@@ -1384,6 +1593,31 @@ bool weir_df_done(const weir_df_t *df)
 void weir_df_cancel(weir_df_t *df)
 {
     atomic_store(&df->cancel, true);
+}
+
+void weir_df_trigger_checkpoint(weir_df_t *df, uint64_t id)
+{
+    uint64_t cur = atomic_load(&df->ck_req);
+    while (id > cur && !atomic_compare_exchange_weak(&df->ck_req, &cur, id)) {
+    }
+}
+
+void weir_df_checkpoint_complete(weir_df_t *df, uint64_t id)
+{
+    uint64_t cur = atomic_load(&df->ck_completed);
+    while (id > cur && !atomic_compare_exchange_weak(&df->ck_completed, &cur, id)) {
+    }
+}
+
+bool weir_df_ck_snap(weir_df_t *df, uint32_t task, weir_df_ck_snap_t *out)
+{
+    s_task_t *t = task < df->n_all ? df->by_index[task] : NULL;
+    if (!t)
+        return false;
+    pthread_mutex_lock(&t->ck_mu);
+    *out = t->ck;
+    pthread_mutex_unlock(&t->ck_mu);
+    return true;
 }
 
 void weir_df_stop(weir_df_t *df)

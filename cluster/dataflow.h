@@ -65,14 +65,33 @@ typedef struct {
     const weir_clock_t *clock; /* processing time for idleness; NULL: the system clock */
 } weir_df_config_t;
 
-typedef enum { WEIR_DF_EV_CONSUMED = 1, WEIR_DF_EV_TASK_DONE = 2 } weir_df_event_kind_t;
+typedef enum {
+    WEIR_DF_EV_CONSUMED = 1,
+    WEIR_DF_EV_TASK_DONE = 2,
+    WEIR_DF_EV_CK_SOURCE = 3, /* a source split sent barrier `ck`: weir_df_ck_snap */
+    WEIR_DF_EV_CK_TASK = 4,   /* a keyed task aligned and took its snapshot of `ck` */
+} weir_df_event_kind_t;
 
 typedef struct {
     weir_df_event_kind_t kind;
     uint64_t df_id;
     uint32_t task;  /* plan index */
     uint32_t input; /* CONSUMED: the consumer's input (source split) */
+    uint64_t ck;    /* CK_*: the checkpoint id */
 } weir_df_event_t;
+
+/* A task's part of a checkpoint. */
+typedef struct {
+    uint64_t id;
+    /* sources: where the split goes on (CSV: byte offset of the next
+     * record and its line; generator: offset = rows of the split made) */
+    uint64_t offset, line;
+    int64_t max_ts, wm;
+    /* keyed tasks */
+    int64_t task_wm;             /* the task's watermark at the cut */
+    uint64_t align_us, sync_us;  /* alignment time; synchronous part */
+    char state_dir[WEIR_PATH_MAX]; /* RocksDB checkpoint of its state ("" none) */
+} weir_df_ck_snap_t;
 
 /* Task states, as in proto TaskState. */
 enum { WEIR_DF_RUNNING = 2, WEIR_DF_FINISHED = 3, WEIR_DF_FAILED = 4, WEIR_DF_CANCELED = 5 };
@@ -116,6 +135,17 @@ bool weir_df_next_report(weir_df_t *df, weir_df_stats_t *out);
  * tasks; never moves back). Sources whose own watermark is ahead of it by
  * more than watermark.max_drift pause reading until it catches up. */
 void weir_df_set_job_watermark(weir_df_t *df, int64_t wm_ms);
+
+/* Checkpoints (DESIGN §8). trigger: the sources take part in checkpoint
+ * `id` (ignored unless above every id asked before): each sends what it
+ * read, then a barrier on every channel, and posts CK_SOURCE; a keyed task
+ * aligns its inputs on the barrier, takes its snapshot and posts CK_TASK.
+ * complete: checkpoint `id` is durable; keyed tasks publish their pending
+ * output up to it. ck_snap: the task's part of the latest checkpoint it
+ * took part in (false for a task not on this node). I/O thread. */
+void weir_df_trigger_checkpoint(weir_df_t *df, uint64_t id);
+void weir_df_checkpoint_complete(weir_df_t *df, uint64_t id);
+bool weir_df_ck_snap(weir_df_t *df, uint32_t task, weir_df_ck_snap_t *out);
 
 /* weir stop: every source ends its input where it is now, as if its file
  * ended there (rows read so far are sent, then end of stream); windows

@@ -185,6 +185,7 @@ static void s_frame_move(weir_frame_t *dst, weir_frame_t *src)
     dst->end_of_stream = src->end_of_stream;
     dst->ingest_us = src->ingest_us;
     dst->idle = src->idle;
+    dst->barrier = src->barrier;
     dst->batch = src->batch;
     dst->remote = src->remote;
     zmq_msg_move(&dst->msg, &src->msg);

@@ -44,6 +44,7 @@ typedef struct {
     bool end_of_stream;
     uint64_t ingest_us;  /* see weir_frame_hdr_t */
     bool idle;           /* the sending split went idle (after this frame's rows) */
+    uint64_t barrier;    /* checkpoint barrier id (no rows), or 0 */
     weir_batch_t *batch; /* local frame: a buffer of the channel's ring, or NULL */
     bool remote;         /* remote frame: msg holds the packed batch (maybe empty) */
     zmq_msg_t msg;

@@ -180,6 +180,7 @@ int weir_wire_send_frame(void *sock, const weir_frame_hdr_t *h, const weir_batch
     f.backlog = h->backlog;
     f.ingest_us = h->ingest_us;
     f.idle = h->idle;
+    f.barrier = h->barrier;
     Weir__V1__DataEnvelope env = WEIR__V1__DATA_ENVELOPE__INIT;
     env.version = WEIR_PROTO_MAJOR;
     env.body_case = WEIR__V1__DATA_ENVELOPE__BODY_FRAME;
@@ -328,6 +329,7 @@ int weir_wire_decode_data(const void *data, size_t len, weir_data_msg_t *out)
         out->frame.backlog = f->backlog;
         out->frame.ingest_us = f->ingest_us;
         out->frame.idle = f->idle;
+        out->frame.barrier = f->barrier;
         out->has_batch = f->has_batch;
         break;
     }

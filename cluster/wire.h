@@ -60,6 +60,7 @@ typedef struct {
     uint32_t backlog;
     uint64_t ingest_us; /* wall clock when the row behind the watermark entered the source */
     bool idle;          /* the sending split is idle (DataFrame.idle) */
+    uint64_t barrier;   /* checkpoint barrier id, or 0 (DataFrame.barrier) */
 } weir_frame_hdr_t;
 
 /* Reusable buffers for packing frames; one per sending thread. */

@@ -260,6 +260,7 @@ static void local_frames_lend_their_batch_in_order(void)
     f.end_of_stream = true;
     f.idle = true;
     f.ingest_us = 77;
+    f.barrier = 9;
     CU_ASSERT_EQUAL(weir_mailbox_push(mb, &f), 0);
     zmq_msg_close(&f.msg);
 
@@ -279,6 +280,7 @@ static void local_frames_lend_their_batch_in_order(void)
     CU_ASSERT_TRUE(g.end_of_stream);
     CU_ASSERT_TRUE(g.idle);
     CU_ASSERT_EQUAL(g.ingest_us, 77);
+    CU_ASSERT_EQUAL(g.barrier, 9);
     CU_ASSERT_FALSE(weir_mailbox_pop(mb, &g, 0));
     zmq_msg_close(&g.msg);
     weir_mailbox_destroy(&mb);

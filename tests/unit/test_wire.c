@@ -527,6 +527,7 @@ static void frame_with_a_batch_of_every_type_arrives_equal(void)
         h.watermark_ms = 1546300799999;
         h.backlog = (uint32_t)f;
         h.idle = f == 3;
+        h.barrier = f == 1 ? 42 : 0;
         CU_ASSERT_EQUAL(weir_wire_send_frame(dealer, &h, out, scratch), 0);
 
         s_msg_t m;
@@ -545,6 +546,7 @@ static void frame_with_a_batch_of_every_type_arrives_equal(void)
         CU_ASSERT_FALSE(msg->frame.end_of_stream);
         CU_ASSERT_EQUAL(msg->frame.backlog, (uint32_t)f);
         CU_ASSERT_EQUAL(msg->frame.idle, f == 3);
+        CU_ASSERT_EQUAL(msg->frame.barrier, f == 1 ? 42u : 0u);
         CU_ASSERT_TRUE(msg->has_batch);
         CU_ASSERT_EQUAL(weir_wire_decode_batch(s_data(&m, 2), s_size(&m, 2), in), 0);
         CU_ASSERT_EQUAL(in->n_rows, sizes[f]);
