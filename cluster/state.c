@@ -567,9 +567,7 @@ static int s_ro_open(const char *dir, s_ro_t *ro, char *err, size_t err_cap)
     if (rerr || !ro->names) {
         s_errmsg(err, err_cap, dir, rerr ? rerr : "no column families");
         rocksdb_free(rerr);
-        ro->names = NULL;
-        ro->n = 0;
-        s_ro_close(ro);
+        s_ro_close(ro); /* frees the (empty) name array RocksDB returns on error */
         return WEIR_ESTATE;
     }
     cf_opts = calloc(ro->n, sizeof *cf_opts);
