@@ -37,7 +37,7 @@ struct weir_ckc {
     uint8_t *acked;              /* per task, for the running checkpoint */
     weir_ck_task_snap_t *snaps;  /* per task: its acknowledgement (S_ACKED) */
     int64_t interval_ms, timeout_ms;
-    uint64_t next_id;   /* id of the next trigger, >= 1 */
+    uint64_t next_id;    /* id of the next trigger, >= 1 */
     int64_t next_due_ms; /* of the next periodic checkpoint */
     bool savepoint_queued;
     bool stopped; /* a task failed */

@@ -104,11 +104,11 @@ done:
 void weir_ck_hash_hex(const weir_ck_hash_t *h, char *out)
 {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < WEIR_CK_HASH_BYTES; i++) {
+    for (size_t i = 0; i < WEIR_CK_HASH_BYTES; i++) {
         out[2 * i] = digits[h->b[i] >> 4];
         out[2 * i + 1] = digits[h->b[i] & 15];
     }
-    out[2 * WEIR_CK_HASH_BYTES] = 0;
+    out[(size_t)2 * WEIR_CK_HASH_BYTES] = 0;
 }
 
 static int s_hexval(char c)
@@ -123,14 +123,14 @@ static int s_hexval(char c)
 int weir_ck_hash_parse(const char *hex, weir_ck_hash_t *out)
 {
     weir_ck_hash_t h;
-    for (int i = 0; i < WEIR_CK_HASH_BYTES; i++) {
+    for (size_t i = 0; i < WEIR_CK_HASH_BYTES; i++) {
         int hi = s_hexval(hex[2 * i]);
         int lo = hi < 0 ? -1 : s_hexval(hex[2 * i + 1]);
         if (lo < 0)
             return WEIR_EINVAL;
         h.b[i] = (uint8_t)(hi << 4 | lo);
     }
-    if (hex[2 * WEIR_CK_HASH_BYTES] != 0)
+    if (hex[(size_t)2 * WEIR_CK_HASH_BYTES] != 0)
         return WEIR_EINVAL;
     *out = h;
     return 0;
@@ -193,7 +193,7 @@ int weir_ck_snap_add_file(weir_ck_task_snap_t *s, const char *name, const weir_c
     }
     weir_ck_file_t *f = &s->files[s->n_files++];
     memset(f, 0, sizeof *f);
-    strcpy(f->name, name); /* length checked by weir_ck_file_name_ok */
+    snprintf(f->name, sizeof f->name, "%s", name); /* fits: weir_ck_file_name_ok */
     f->hash = *hash;
     f->size_bytes = size_bytes;
     s->state_bytes += size_bytes;

@@ -33,10 +33,10 @@
 #include <stdint.h>
 
 #define WEIR_CK_HASH_BYTES 32
-#define WEIR_CK_HASH_HEX 65   /* 64 hex digits and the NUL */
-#define WEIR_CK_NAME_MAX 64   /* a state file's name, NUL included */
-#define WEIR_CK_CF_MAX 192    /* a column family's name, NUL included */
-#define WEIR_CK_JOB_MAX 64    /* a job id, NUL included */
+#define WEIR_CK_HASH_HEX 65     /* 64 hex digits and the NUL */
+#define WEIR_CK_NAME_MAX 64     /* a state file's name, NUL included */
+#define WEIR_CK_CF_MAX 192      /* a column family's name, NUL included */
+#define WEIR_CK_JOB_MAX 64      /* a job id, NUL included */
 #define WEIR_CK_MAX_FILES 65536 /* state files per task snapshot */
 #define WEIR_CK_MAX_TASKS 65536 /* task snapshots per checkpoint */
 
@@ -72,12 +72,12 @@ typedef struct {
 
 /* The metadata of one durable checkpoint: what recovery reads. */
 typedef struct {
-    char job[WEIR_CK_JOB_MAX]; /* job id, a safe file name (weir_ck_job_ok) */
-    uint32_t attempt;          /* attempt that took it */
-    uint64_t id;               /* checkpoint id, >= 1 */
-    bool savepoint;            /* asked for by a user: kept until deleted */
-    int64_t trigger_ms;        /* wall clock when it was triggered */
-    int64_t complete_ms;       /* wall clock when every task had acknowledged */
+    char job[WEIR_CK_JOB_MAX];  /* job id, a safe file name (weir_ck_job_ok) */
+    uint32_t attempt;           /* attempt that took it */
+    uint64_t id;                /* checkpoint id, >= 1 */
+    bool savepoint;             /* asked for by a user: kept until deleted */
+    int64_t trigger_ms;         /* wall clock when it was triggered */
+    int64_t complete_ms;        /* wall clock when every task had acknowledged */
     weir_ck_task_snap_t *tasks; /* n_tasks snapshots, owned (weir_ck_meta_clear) */
     uint32_t n_tasks;           /* <= WEIR_CK_MAX_TASKS */
 } weir_ck_meta_t;

@@ -49,11 +49,9 @@ struct weir_ckstore {
     uint64_t tmp_seq; /* makes temporary names unique within the process */
 };
 
-static int s_fail(weir_ckstore_t *st, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* Records "what: reason" as the store's last error and returns rc. */
-static int s_fail(weir_ckstore_t *st, int rc, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int s_fail(weir_ckstore_t *st, int rc, const char *fmt,
+                                                        ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -241,8 +239,8 @@ int weir_ckstore_blob_write(weir_ckstore_t *st, weir_ckstore_blob_t *b, uint64_t
         return s_fail(st, WEIR_EINVAL, "blob upload %s: chunk at offset %llu, expected %llu",
                       b->tmp, (unsigned long long)off, (unsigned long long)b->written);
     if (len > b->size_bytes - b->written)
-        return s_fail(st, WEIR_ERANGE, "blob upload %s: %llu bytes past the declared %llu",
-                      b->tmp, (unsigned long long)(b->written + len - b->size_bytes),
+        return s_fail(st, WEIR_ERANGE, "blob upload %s: %llu bytes past the declared %llu", b->tmp,
+                      (unsigned long long)(b->written + len - b->size_bytes),
                       (unsigned long long)b->size_bytes);
     int rc = weir_fs_write_full(b->fd, data, len);
     if (rc) {
@@ -319,8 +317,8 @@ int weir_ckstore_put_file(weir_ckstore_t *st, const char *path, weir_ck_hash_t *
     rc = weir_ckstore_blob_begin(st, hash, *size_bytes, &b);
     if (rc == -EEXIST)
         return 0;
-    if (rc)
-        return rc;
+    if (rc || !b)
+        return rc ? rc : -EIO;
     uint8_t *buf = malloc(S_CHUNK);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (!buf || fd < 0) {
@@ -434,10 +432,9 @@ int weir_ckstore_materialize(weir_ckstore_t *st, const weir_ck_task_snap_t *snap
             return s_fail(st, -ENAMETOOLONG, "%s/%s", dir, f->name);
         struct stat sb;
         if (stat(src, &sb) != 0)
-            return errno == ENOENT
-                       ? s_fail(st, WEIR_ENOTFOUND, "blob %s (%s of task %u)", src, f->name,
-                                (unsigned)snap->task)
-                       : s_fail(st, -errno, "blob %s", src);
+            return errno == ENOENT ? s_fail(st, WEIR_ENOTFOUND, "blob %s (%s of task %u)", src,
+                                            f->name, (unsigned)snap->task)
+                                   : s_fail(st, -errno, "blob %s", src);
         if ((uint64_t)sb.st_size != f->size_bytes)
             return s_fail(st, WEIR_EINVAL, "blob %s has %lld bytes, %s should have %llu", src,
                           (long long)sb.st_size, f->name, (unsigned long long)f->size_bytes);

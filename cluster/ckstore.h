@@ -175,15 +175,14 @@ int weir_ckstore_delete(weir_ckstore_t *st, const char *job, uint64_t id);
 /* Deletes all but the newest `retain` (>= 1) checkpoints of job;
  * savepoints are kept and do not count. *n_deleted (may be NULL) says how
  * many went. 0, WEIR_EINVAL (retain 0 or bad job id) or as listing. */
-int weir_ckstore_prune(weir_ckstore_t *st, const char *job, uint32_t retain,
-                       uint32_t *n_deleted);
+int weir_ckstore_prune(weir_ckstore_t *st, const char *job, uint32_t retain, uint32_t *n_deleted);
 
 typedef struct {
     uint64_t blobs_kept, bytes_kept;
     uint64_t blobs_deleted, bytes_deleted;
-    uint64_t temps_deleted;  /* stale temporary files (crashed writes) */
-    uint64_t blobs_missing;  /* named by kept metadata but absent: damage to report */
-    uint64_t blobs_young;    /* unreferenced but spared by the grace period */
+    uint64_t temps_deleted; /* stale temporary files (crashed writes) */
+    uint64_t blobs_missing; /* named by kept metadata but absent: damage to report */
+    uint64_t blobs_young;   /* unreferenced but spared by the grace period */
 } weir_ckstore_gc_stats_t;
 
 /* Removes every blob that no stored metadata names and every stale

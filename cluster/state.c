@@ -570,21 +570,20 @@ static int s_ro_open(const char *dir, s_ro_t *ro, char *err, size_t err_cap)
         s_ro_close(ro); /* frees the (empty) name array RocksDB returns on error */
         return WEIR_ESTATE;
     }
-    cf_opts = calloc(ro->n, sizeof *cf_opts);
-    ro->handles = calloc(ro->n, sizeof *ro->handles);
+    cf_opts = calloc(ro->n, sizeof(const rocksdb_options_t *));
+    ro->handles = calloc(ro->n, sizeof(rocksdb_column_family_handle_t *));
     if (!cf_opts || !ro->handles)
         goto oom;
     for (size_t i = 0; i < ro->n; i++)
         cf_opts[i] = ro->opts;
-    ro->db = rocksdb_open_for_read_only_column_families(ro->opts, dir, (int)ro->n,
-                                                        (const char *const *)ro->names, cf_opts,
-                                                        ro->handles, 0, &rerr);
+    ro->db = rocksdb_open_for_read_only_column_families(
+        ro->opts, dir, (int)ro->n, (const char *const *)ro->names, cf_opts, ro->handles, 0, &rerr);
     free(cf_opts);
     if (rerr || !ro->db) {
         s_errmsg(err, err_cap, dir, rerr);
         rocksdb_free(rerr);
         ro->db = NULL;
-        memset(ro->handles, 0, ro->n * sizeof *ro->handles);
+        memset(ro->handles, 0, ro->n * sizeof(rocksdb_column_family_handle_t *));
         s_ro_close(ro);
         return WEIR_ESTATE;
     }

@@ -197,12 +197,12 @@ void weir_state_iter_destroy(weir_state_iter_t **it);
 
 /* One file of a RocksDB checkpoint directory. */
 typedef struct {
-    char name[64];                /* file name in the checkpoint directory */
+    char name[64]; /* file name in the checkpoint directory */
     uint64_t size_bytes;
-    char cf[WEIR_STATE_CF_MAX];   /* SST files: their column family; "" for the files
-                                     every family needs (MANIFEST, CURRENT, OPTIONS, WAL) */
-    bool immutable;               /* an SST file: its content never changes under its name
-                                     in this database, so (name, size) may key a hash cache */
+    char cf[WEIR_STATE_CF_MAX]; /* SST files: their column family; "" for the files
+                                   every family needs (MANIFEST, CURRENT, OPTIONS, WAL) */
+    bool immutable;             /* an SST file: its content never changes under its name
+                                   in this database, so (name, size) may key a hash cache */
 } weir_state_ckfile_t;
 
 /* Makes a RocksDB checkpoint of st in dir, which must not exist (its

@@ -554,7 +554,7 @@ int weir_wire_cksnap_from_pb(const Weir__V1__TaskSnapshot *pb, weir_ck_task_snap
     s->watermark_ms = pb->watermark_ms;
     s->source_position = pb->source_position;
     s->finished = pb->finished;
-    strcpy(s->cf, pb->column_family);
+    memcpy(s->cf, pb->column_family, strlen(pb->column_family) + 1); /* length checked */
     for (size_t i = 0; i < pb->n_files; i++) {
         const Weir__V1__StateFile *f = pb->files[i];
         weir_ck_hash_t h;
@@ -593,7 +593,7 @@ int weir_wire_ckmeta_pack(const weir_ck_meta_t *m, uint8_t **out, size_t *len)
     uint8_t *buf = NULL;
     if (n) {
         tasks = calloc(n, sizeof *tasks);
-        ptrs = calloc(n, sizeof *ptrs);
+        ptrs = calloc(n, sizeof(Weir__V1__TaskSnapshot *));
         if (!tasks || !ptrs)
             goto done;
         for (; done < n; done++) {
@@ -632,7 +632,7 @@ int weir_wire_ckmeta_unpack(const void *data, size_t len, weir_ck_meta_t *m)
     if (pb->format != S_CKMETA_FORMAT || !weir_ck_job_ok(pb->job) ||
         pb->n_tasks > WEIR_CK_MAX_TASKS)
         goto done;
-    strcpy(m->job, pb->job); /* length checked by weir_ck_job_ok */
+    snprintf(m->job, sizeof m->job, "%s", pb->job); /* fits: weir_ck_job_ok */
     m->attempt = pb->attempt;
     m->id = pb->checkpoint_id;
     m->savepoint = pb->savepoint;

@@ -228,12 +228,12 @@ static void acknowledgements_that_do_not_fit_are_refused(void)
     weir_ckc_t *c = s_new();
     CU_ASSERT_EQUAL(s_ack(c, 0, 1, 10500), WEIR_ENOTFOUND); /* nothing issued yet */
     CU_ASSERT_EQUAL(s_expect(c, 11000, WEIR_CKC_TRIGGER), 1);
-    CU_ASSERT_EQUAL(s_ack(c, 4, 1, 11001), WEIR_ERANGE);      /* no such task */
+    CU_ASSERT_EQUAL(s_ack(c, 4, 1, 11001), WEIR_ERANGE); /* no such task */
     CU_ASSERT_EQUAL(s_ack(c, 99999, 1, 11001), WEIR_ERANGE);
-    CU_ASSERT_EQUAL(s_ack(c, 0, 0, 11001), WEIR_ENOTFOUND);   /* ids start at 1 */
-    CU_ASSERT_EQUAL(s_ack(c, 0, 2, 11001), WEIR_ENOTFOUND);   /* not issued */
+    CU_ASSERT_EQUAL(s_ack(c, 0, 0, 11001), WEIR_ENOTFOUND); /* ids start at 1 */
+    CU_ASSERT_EQUAL(s_ack(c, 0, 2, 11001), WEIR_ENOTFOUND); /* not issued */
     CU_ASSERT_EQUAL(s_ack(c, 0, 1, 11001), 0);
-    CU_ASSERT_EQUAL(s_ack(c, 0, 1, 11002), WEIR_EINVAL);      /* twice */
+    CU_ASSERT_EQUAL(s_ack(c, 0, 1, 11002), WEIR_EINVAL); /* twice */
     weir_ckc_stats_t st;
     CU_ASSERT_EQUAL(weir_ckc_current(c, 11002, &st), 0);
     CU_ASSERT_EQUAL(st.n_acked, 1); /* refusals changed nothing */

@@ -610,9 +610,9 @@ static void a_tasks_state_round_trips_through_the_store(void)
     CU_ASSERT_EQUAL(weir_ckstore_materialize(cs, &m.tasks[0], restore), -EEXIST);
     CU_ASSERT_EQUAL_FATAL(weir_state_cf_open(st, "job-1/2/w1", true, &dst), 0);
     uint64_t n_keys = 0;
-    CU_ASSERT_EQUAL(weir_state_restore_range(st, restore, m.tasks[0].cf, dst, 2, 5, &n_keys, err,
-                                             sizeof err),
-                    0);
+    CU_ASSERT_EQUAL(
+        weir_state_restore_range(st, restore, m.tasks[0].cf, dst, 2, 5, &n_keys, err, sizeof err),
+        0);
     CU_ASSERT_EQUAL(n_keys, 40);
     /* a snapshot naming a blob the store lacks cannot be materialized */
     m.tasks[0].files[0].hash.b[0] ^= 1;

@@ -303,8 +303,8 @@ static void a_database_that_cannot_open_names_its_directory(void)
 
 /* Puts n keys into each key group in [kg_first, kg_last] of cf; the value
  * says which round wrote it. */
-static void s_put_groups(weir_state_t *st, weir_state_cf_t *cf, uint32_t kg_first,
-                         uint32_t kg_last, int n, int round)
+static void s_put_groups(weir_state_t *st, weir_state_cf_t *cf, uint32_t kg_first, uint32_t kg_last,
+                         int n, int round)
 {
     weir_state_wb_t *wb = weir_state_wb_new();
     CU_ASSERT_PTR_NOT_NULL_FATAL(wb);
@@ -364,8 +364,8 @@ static void a_checkpoint_restores_exactly_the_key_groups_asked_for(void)
     bool have_sst = false, have_current = false;
     for (size_t i = 0; i < n_files; i++) {
         have_sst |= files[i].immutable && strcmp(files[i].cf, "job/1/w0") == 0;
-        have_current |= strcmp(files[i].name, "CURRENT") == 0 && !files[i].immutable &&
-                        files[i].cf[0] == 0;
+        have_current |=
+            strcmp(files[i].name, "CURRENT") == 0 && !files[i].immutable && files[i].cf[0] == 0;
         CU_ASSERT(files[i].size_bytes > 0);
     }
     CU_ASSERT_TRUE(have_sst);
