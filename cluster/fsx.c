@@ -94,14 +94,3 @@ int weir_fs_fsync_dir(const char *dir)
     close(dfd);
     return rc;
 }
-
-int weir_fs_file_size(const char *path, uint64_t *size_bytes)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return -errno;
-    if (!S_ISREG(st.st_mode))
-        return -EINVAL;
-    *size_bytes = (uint64_t)st.st_size;
-    return 0;
-}

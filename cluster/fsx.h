@@ -4,7 +4,6 @@
 #define WEIR_FSX_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 /* Creates dir and its missing parents (mode 0755); an existing directory
  * is fine. */
@@ -21,9 +20,5 @@ int weir_fs_write_full(int fd, const void *data, size_t len);
 /* fsyncs a directory, so that names created, renamed or removed in it
  * survive a crash. */
 int weir_fs_fsync_dir(const char *dir);
-
-/* Size of a regular file in *size_bytes; -ENOENT when it does not exist,
- * -EINVAL when it is not a regular file. */
-int weir_fs_file_size(const char *path, uint64_t *size_bytes);
 
 #endif
