@@ -68,3 +68,29 @@ int weir_fs_write_atomic(const char *dir, const char *name, const void *data, si
     }
     return 0;
 }
+
+int weir_fs_write_full(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int weir_fs_fsync_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+    int rc = fsync(dfd) != 0 ? -errno : 0;
+    close(dfd);
+    return rc;
+}

@@ -1,5 +1,5 @@
-/* fsx: small file-system helpers shared by the daemons and the sinks.
- * Return 0 or -errno; no state; any thread. */
+/* fsx: small file-system helpers shared by the daemons, the sinks and the
+ * checkpoint store. Return 0 or -errno; no state; any thread. */
 #ifndef WEIR_FSX_H
 #define WEIR_FSX_H
 
@@ -13,5 +13,12 @@ int weir_fs_mkdirs(const char *dir);
  * the name, fsync of the directory. A reader sees the old content or the
  * new one, never a part. */
 int weir_fs_write_atomic(const char *dir, const char *name, const void *data, size_t len);
+
+/* Writes all len bytes to fd (retrying short writes and EINTR). */
+int weir_fs_write_full(int fd, const void *data, size_t len);
+
+/* fsyncs a directory, so that names created, renamed or removed in it
+ * survive a crash. */
+int weir_fs_fsync_dir(const char *dir);
 
 #endif

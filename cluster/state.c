@@ -9,12 +9,14 @@
  */
 #include "state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "err.h"
 
@@ -510,4 +512,315 @@ void weir_state_iter_destroy(weir_state_iter_t **pit)
     free(it->upper);
     free(it);
     *pit = NULL;
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+#define S_RESTORE_BATCH_BYTES (1u << 20)
+#define S_RESTORE_READAHEAD (2u << 20)
+
+/* A checkpoint directory opened read-only with all of its families. */
+typedef struct {
+    rocksdb_options_t *opts;
+    rocksdb_block_based_table_options_t *table;
+    rocksdb_t *db;
+    char **names;
+    size_t n;
+    rocksdb_column_family_handle_t **handles;
+} s_ro_t;
+
+static void s_ro_close(s_ro_t *ro)
+{
+    if (ro->handles)
+        for (size_t i = 0; i < ro->n; i++)
+            if (ro->handles[i])
+                rocksdb_column_family_handle_destroy(ro->handles[i]);
+    if (ro->db)
+        rocksdb_close(ro->db);
+    if (ro->names)
+        rocksdb_list_column_families_destroy(ro->names, ro->n);
+    free(ro->handles);
+    if (ro->opts)
+        rocksdb_options_destroy(ro->opts);
+    if (ro->table)
+        rocksdb_block_based_options_destroy(ro->table);
+    memset(ro, 0, sizeof *ro);
+}
+
+/* Opens dir read-only. Paranoid checks are off so that a checkpoint that
+ * holds only some families' SST files opens (see state.h); no block cache,
+ * since a restore reads each block once. */
+static int s_ro_open(const char *dir, s_ro_t *ro, char *err, size_t err_cap)
+{
+    memset(ro, 0, sizeof *ro);
+    char *rerr = NULL;
+    const rocksdb_options_t **cf_opts = NULL;
+    ro->opts = rocksdb_options_create();
+    ro->table = rocksdb_block_based_options_create();
+    if (!ro->opts || !ro->table)
+        goto oom;
+    rocksdb_block_based_options_set_no_block_cache(ro->table, 1);
+    rocksdb_options_set_block_based_table_factory(ro->opts, ro->table);
+    rocksdb_options_set_paranoid_checks(ro->opts, 0);
+    rocksdb_options_set_info_log_level(ro->opts, 3); /* errors only */
+    ro->names = rocksdb_list_column_families(ro->opts, dir, &ro->n, &rerr);
+    if (rerr || !ro->names) {
+        s_errmsg(err, err_cap, dir, rerr ? rerr : "no column families");
+        rocksdb_free(rerr);
+        s_ro_close(ro); /* frees the (empty) name array RocksDB returns on error */
+        return WEIR_ESTATE;
+    }
+    cf_opts = calloc(ro->n, sizeof(const rocksdb_options_t *));
+    ro->handles = calloc(ro->n, sizeof(rocksdb_column_family_handle_t *));
+    if (!cf_opts || !ro->handles)
+        goto oom;
+    for (size_t i = 0; i < ro->n; i++)
+        cf_opts[i] = ro->opts;
+    ro->db = rocksdb_open_for_read_only_column_families(
+        ro->opts, dir, (int)ro->n, (const char *const *)ro->names, cf_opts, ro->handles, 0, &rerr);
+    free(cf_opts);
+    if (rerr || !ro->db) {
+        s_errmsg(err, err_cap, dir, rerr);
+        rocksdb_free(rerr);
+        ro->db = NULL;
+        memset(ro->handles, 0, ro->n * sizeof(rocksdb_column_family_handle_t *));
+        s_ro_close(ro);
+        return WEIR_ESTATE;
+    }
+    return 0;
+oom:
+    free(cf_opts);
+    s_errmsg(err, err_cap, dir, "out of memory");
+    s_ro_close(ro);
+    return -ENOMEM;
+}
+
+/* The files RocksDB puts into a checkpoint; anything else (a LOG, a stray
+ * file) is not part of it. */
+static bool s_ck_name(const char *n, bool *sst)
+{
+    size_t len = strlen(n);
+    *sst = len > 4 && strcmp(n + len - 4, ".sst") == 0;
+    if (*sst || (len > 5 && strcmp(n + len - 5, ".blob") == 0)) {
+        *sst = true; /* blob files are immutable too */
+        return true;
+    }
+    return strcmp(n, "CURRENT") == 0 || strncmp(n, "MANIFEST-", 9) == 0 ||
+           strncmp(n, "OPTIONS-", 8) == 0 || (len > 4 && strcmp(n + len - 4, ".log") == 0);
+}
+
+static int s_cmp_ckfile(const void *pa, const void *pb)
+{
+    const weir_state_ckfile_t *a = pa, *b = pb;
+    if (a->immutable != b->immutable)
+        return a->immutable ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+/* Lists the checkpoint files in dir, each SST file with its family. */
+static int s_ck_list(const char *dir, const char *only, weir_state_ckfile_t **files,
+                     size_t *n_files, char *err, size_t err_cap)
+{
+    s_ro_t ro;
+    int rc = s_ro_open(dir, &ro, err, err_cap);
+    if (rc)
+        return rc;
+    const rocksdb_livefiles_t *lf = rocksdb_livefiles(ro.db);
+    DIR *d = opendir(dir);
+    weir_state_ckfile_t *out = NULL;
+    size_t n = 0, cap = 0;
+    if (!lf || !d) {
+        rc = d ? -ENOMEM : -errno;
+        s_errmsg(err, err_cap, dir, d ? "out of memory" : strerror(errno));
+        goto done;
+    }
+    int n_live = rocksdb_livefiles_count(lf);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        bool sst;
+        if (!s_ck_name(e->d_name, &sst) || strlen(e->d_name) >= sizeof out->name)
+            continue;
+        const char *cf = "";
+        for (int i = 0; sst && i < n_live; i++) {
+            const char *ln = rocksdb_livefiles_name(lf, i); /* "/000012.sst" */
+            if (ln && strcmp(ln[0] == '/' ? ln + 1 : ln, e->d_name) == 0) {
+                cf = rocksdb_livefiles_column_family_name(lf, i);
+                break;
+            }
+        }
+        if (only && cf[0] && strcmp(cf, only) != 0)
+            continue;
+        struct stat sb;
+        if (fstatat(dirfd(d), e->d_name, &sb, 0) != 0) {
+            rc = -errno;
+            s_errmsg(err, err_cap, dir, strerror(errno));
+            goto done;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            weir_state_ckfile_t *p = realloc(out, cap * sizeof *p);
+            if (!p) {
+                rc = -ENOMEM;
+                s_errmsg(err, err_cap, dir, "out of memory");
+                goto done;
+            }
+            out = p;
+        }
+        weir_state_ckfile_t *f = &out[n++];
+        memset(f, 0, sizeof *f);
+        snprintf(f->name, sizeof f->name, "%s", e->d_name);
+        snprintf(f->cf, sizeof f->cf, "%s", cf);
+        f->size_bytes = (uint64_t)sb.st_size;
+        f->immutable = sst;
+    }
+    if (n)
+        qsort(out, n, sizeof *out, s_cmp_ckfile);
+done:
+    if (d)
+        closedir(d);
+    if (lf)
+        rocksdb_livefiles_destroy(lf);
+    s_ro_close(&ro);
+    if (rc) {
+        free(out);
+        return rc;
+    }
+    *files = out;
+    *n_files = n;
+    return 0;
+}
+
+int weir_state_checkpoint(weir_state_t *st, const char *dir, weir_state_cf_t *only,
+                          weir_state_ckfile_t **files, size_t *n_files, char *err, size_t err_cap)
+{
+    *files = NULL;
+    *n_files = 0;
+    char *rerr = NULL;
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    if (!fo) {
+        s_errmsg(err, err_cap, dir, "out of memory");
+        return -ENOMEM;
+    }
+    rocksdb_flushoptions_set_wait(fo, 1);
+    pthread_mutex_lock(&st->mu);
+    for (weir_state_cf_t *c = st->cfs; c && !rerr; c = c->next)
+        if (c->h && (!only || c == only))
+            rocksdb_flush_cf(st->db, fo, c->h, &rerr);
+    pthread_mutex_unlock(&st->mu);
+    rocksdb_flushoptions_destroy(fo);
+    if (rerr) {
+        s_errmsg(err, err_cap, dir, rerr);
+        rocksdb_free(rerr);
+        return WEIR_ESTATE;
+    }
+    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(st->db, &rerr);
+    if (!rerr && cp)
+        /* all families are flushed already when only is NULL; with a
+         * family, a flush here would flush the others too */
+        rocksdb_checkpoint_create(cp, dir, only ? UINT64_MAX : 0, &rerr);
+    if (cp)
+        rocksdb_checkpoint_object_destroy(cp);
+    if (rerr || !cp) {
+        s_errmsg(err, err_cap, dir, rerr);
+        rocksdb_free(rerr);
+        return WEIR_ESTATE;
+    }
+    return s_ck_list(dir, only ? only->name : NULL, files, n_files, err, err_cap);
+}
+
+void weir_state_ckfiles_free(weir_state_ckfile_t **files)
+{
+    if (!files)
+        return;
+    free(*files);
+    *files = NULL;
+}
+
+int weir_state_restore_range(weir_state_t *st, const char *ckpt_dir, const char *cf_name,
+                             weir_state_cf_t *target, uint32_t kg_first, uint32_t kg_last,
+                             uint64_t *n_keys, char *err, size_t err_cap)
+{
+    if (n_keys)
+        *n_keys = 0;
+    if (kg_first > kg_last || kg_last > 0xFFFF) {
+        s_errmsg(err, err_cap, ckpt_dir, "bad key-group range");
+        return WEIR_EINVAL;
+    }
+    s_ro_t ro;
+    int rc = s_ro_open(ckpt_dir, &ro, err, err_cap);
+    if (rc)
+        return rc;
+    rocksdb_column_family_handle_t *src = NULL;
+    for (size_t i = 0; i < ro.n; i++)
+        if (strcmp(ro.names[i], cf_name) == 0)
+            src = ro.handles[i];
+    rocksdb_readoptions_t *rdo = NULL;
+    rocksdb_iterator_t *it = NULL;
+    rocksdb_writebatch_t *wb = NULL;
+    char *rerr = NULL;
+    if (!src) {
+        char what[WEIR_STATE_CF_MAX + 64];
+        snprintf(what, sizeof what, "no column family '%s'", cf_name);
+        s_errmsg(err, err_cap, ckpt_dir, what);
+        rc = WEIR_ENOTFOUND;
+        goto done;
+    }
+    uint8_t lower[2] = {(uint8_t)(kg_first >> 8), (uint8_t)kg_first};
+    uint8_t upper[2] = {(uint8_t)((kg_last + 1) >> 8), (uint8_t)(kg_last + 1)};
+    rdo = rocksdb_readoptions_create();
+    wb = rocksdb_writebatch_create();
+    if (!rdo || !wb) {
+        s_errmsg(err, err_cap, ckpt_dir, "out of memory");
+        rc = -ENOMEM;
+        goto done;
+    }
+    rocksdb_readoptions_set_fill_cache(rdo, 0);
+    rocksdb_readoptions_set_readahead_size(rdo, S_RESTORE_READAHEAD);
+    if (kg_last < 0xFFFF) /* else every key to the end is in range */
+        rocksdb_readoptions_set_iterate_upper_bound(rdo, (const char *)upper, sizeof upper);
+    it = rocksdb_create_iterator_cf(ro.db, rdo, src);
+    if (!it) {
+        s_errmsg(err, err_cap, ckpt_dir, "out of memory");
+        rc = -ENOMEM;
+        goto done;
+    }
+    uint64_t copied = 0;
+    size_t batch_bytes = 0;
+    for (rocksdb_iter_seek(it, (const char *)lower, sizeof lower); rocksdb_iter_valid(it);
+         rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = rocksdb_iter_key(it, &klen);
+        const char *v = rocksdb_iter_value(it, &vlen);
+        rocksdb_writebatch_put_cf(wb, target->h, k, klen, v, vlen);
+        copied++;
+        batch_bytes += klen + vlen + 16;
+        if (batch_bytes >= S_RESTORE_BATCH_BYTES) {
+            rocksdb_write(st->db, st->wopts, wb, &rerr);
+            if (rerr)
+                break;
+            rocksdb_writebatch_clear(wb);
+            batch_bytes = 0;
+        }
+    }
+    if (!rerr)
+        rocksdb_iter_get_error(it, &rerr);
+    if (!rerr && rocksdb_writebatch_count(wb) > 0)
+        rocksdb_write(st->db, st->wopts, wb, &rerr);
+    if (rerr) {
+        s_errmsg(err, err_cap, ckpt_dir, rerr);
+        rocksdb_free(rerr);
+        rc = WEIR_ESTATE;
+        goto done;
+    }
+    if (n_keys)
+        *n_keys = copied;
+done:
+    if (it)
+        rocksdb_iter_destroy(it);
+    if (rdo)
+        rocksdb_readoptions_destroy(rdo);
+    if (wb)
+        rocksdb_writebatch_destroy(wb);
+    s_ro_close(&ro);
+    return rc;
 }

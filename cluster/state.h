@@ -26,10 +26,29 @@
  * upper bound. Every call that can fail returns 0 or WEIR_ESTATE (the
  * RocksDB message is dropped; RocksDB logs it in the database's LOG file).
  *
+ * Checkpoints (DESIGN §8): weir_state_checkpoint flushes memtables and
+ * makes a RocksDB checkpoint, a directory of hard links to the live SST
+ * files plus copies of the small MANIFEST, CURRENT and OPTIONS files, and
+ * lists its files with the column family of each SST file. SST files never
+ * change under their name, so a file that had the same name and size in
+ * the previous checkpoint need not be hashed or uploaded again: that is
+ * what makes checkpoints incremental. weir_state_restore_range opens such a
+ * directory read-only and copies the keys of a key-group range of one of
+ * its column families into a live family, so state can move between tasks
+ * and nodes (DESIGN §3). The checkpoint may hold only the files of that
+ * family plus the shared ones: it is opened without RocksDB's paranoid
+ * checks, which would refuse the SST files of other families missing, and
+ * only the one family is read.
+ *
  * Rejected: one RocksDB instance per operator (many small instances each
  * with its own caches, threads and files); the merge operator for
  * read-modify-write (it would move the aggregation into RocksDB's compaction
- * threads and put a RocksDB call on every row again).
+ * threads and put a RocksDB call on every row again); restoring by
+ * ingesting the checkpoint's SST files (RocksDB ingests only files made by
+ * its SstFileWriter, and a task restores part of a file's key groups, so
+ * the keys would have to be rewritten anyway); RocksDB's backup engine (it
+ * copies into its own layout, which the content-addressed checkpoint store,
+ * cluster/ckstore, replaces).
  */
 #ifndef WEIR_STATE_H
 #define WEIR_STATE_H
@@ -171,5 +190,49 @@ const uint8_t *weir_state_iter_value(const weir_state_iter_t *it, size_t *len);
  * the end. Check it when weir_state_iter_valid() turns false. */
 int weir_state_iter_status(const weir_state_iter_t *it);
 void weir_state_iter_destroy(weir_state_iter_t **it);
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+#define WEIR_STATE_CF_MAX 192 /* bytes of a column family name, NUL included */
+
+/* One file of a RocksDB checkpoint directory. */
+typedef struct {
+    char name[64]; /* file name in the checkpoint directory */
+    uint64_t size_bytes;
+    char cf[WEIR_STATE_CF_MAX]; /* SST files: their column family; "" for the files
+                                   every family needs (MANIFEST, CURRENT, OPTIONS, WAL) */
+    bool immutable;             /* an SST file: its content never changes under its name
+                                   in this database, so (name, size) may key a hash cache */
+} weir_state_ckfile_t;
+
+/* Makes a RocksDB checkpoint of st in dir, which must not exist (its
+ * parent must). With only == NULL every column family is flushed and every
+ * file listed; with a family, only that one is flushed (the checkpoint may
+ * miss recent writes of the others) and only its SST files plus the shared
+ * files are listed: what a task uploads and what weir_state_restore_range
+ * needs. *files (release with weir_state_ckfiles_free) gets *n_files
+ * entries, SST files first in name order. 0, or WEIR_ESTATE / -errno with
+ * err set (naming dir); on failure dir may hold a partial checkpoint.
+ * Thread: the one that owns `only` (any, when NULL); other threads may
+ * keep writing to other families. Holds the family registry while it
+ * flushes, so weir_state_cf_open waits meanwhile. */
+int weir_state_checkpoint(weir_state_t *st, const char *dir, weir_state_cf_t *only,
+                          weir_state_ckfile_t **files, size_t *n_files, char *err, size_t err_cap);
+
+/* Frees what weir_state_checkpoint listed; sets *files = NULL. */
+void weir_state_ckfiles_free(weir_state_ckfile_t **files);
+
+/* Copies every key of key groups [kg_first, kg_last] (kg_first <= kg_last
+ * <= 65535) of column family cf_name in the checkpoint at ckpt_dir into
+ * target, in write batches of about 1 MiB (memory stays bounded whatever
+ * the state size). Keys already in target are overwritten, others kept:
+ * open target fresh for an exact copy. *n_keys (may be NULL) gets the
+ * number copied. 0, WEIR_EINVAL (bad range), WEIR_ENOTFOUND (no such
+ * family in the checkpoint) or WEIR_ESTATE, with err set (naming
+ * ckpt_dir). On failure target may hold part of the range. Thread: the one
+ * that owns target. */
+int weir_state_restore_range(weir_state_t *st, const char *ckpt_dir, const char *cf_name,
+                             weir_state_cf_t *target, uint32_t kg_first, uint32_t kg_last,
+                             uint64_t *n_keys, char *err, size_t err_cap);
 
 #endif

@@ -496,3 +496,169 @@ void weir_wire_thread_cleanup(void)
     free(s_arena.mem);
     memset(&s_arena, 0, sizeof s_arena);
 }
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+#define S_CKMETA_FORMAT 1
+
+int weir_wire_cksnap_to_pb(const weir_ck_task_snap_t *s, Weir__V1__TaskSnapshot *pb)
+{
+    weir__v1__task_snapshot__init(pb);
+    pb->task = s->task;
+    pb->kind = (Weir__V1__TaskKind)s->kind;
+    pb->kg_first = s->kg_first;
+    pb->kg_last = s->kg_last;
+    pb->watermark_ms = s->watermark_ms;
+    pb->source_position = s->source_position;
+    pb->finished = s->finished;
+    pb->column_family = (char *)s->cf;
+    pb->state_bytes = s->state_bytes;
+    pb->incremental_bytes = s->incremental_bytes;
+    pb->alignment_ms = s->alignment_ms;
+    if (s->n_files == 0)
+        return 0;
+    /* One allocation: the pointer array, then the messages it points at. */
+    size_t n = s->n_files;
+    void *mem = malloc(n * (sizeof(Weir__V1__StateFile *) + sizeof(Weir__V1__StateFile)));
+    if (!mem)
+        return -ENOMEM;
+    Weir__V1__StateFile **ptrs = mem;
+    Weir__V1__StateFile *files = (Weir__V1__StateFile *)(ptrs + n);
+    for (size_t i = 0; i < n; i++) {
+        const weir_ck_file_t *f = &s->files[i];
+        weir__v1__state_file__init(&files[i]);
+        files[i].name = (char *)f->name;
+        files[i].hash.data = (uint8_t *)f->hash.b;
+        files[i].hash.len = sizeof f->hash.b;
+        files[i].size = f->size_bytes;
+        ptrs[i] = &files[i];
+    }
+    pb->files = ptrs;
+    pb->n_files = n;
+    return 0;
+}
+
+void weir_wire_cksnap_pb_release(Weir__V1__TaskSnapshot *pb)
+{
+    free(pb->files);
+    pb->files = NULL;
+    pb->n_files = 0;
+}
+
+int weir_wire_cksnap_from_pb(const Weir__V1__TaskSnapshot *pb, weir_ck_task_snap_t *s)
+{
+    memset(s, 0, sizeof *s);
+    if (pb->n_files > WEIR_CK_MAX_FILES || !pb->column_family ||
+        strlen(pb->column_family) >= sizeof s->cf)
+        return WEIR_EPROTO;
+    s->task = pb->task;
+    s->kind = pb->kind;
+    s->kg_first = pb->kg_first;
+    s->kg_last = pb->kg_last;
+    s->watermark_ms = pb->watermark_ms;
+    s->source_position = pb->source_position;
+    s->finished = pb->finished;
+    memcpy(s->cf, pb->column_family, strlen(pb->column_family) + 1); /* length checked */
+    for (size_t i = 0; i < pb->n_files; i++) {
+        const Weir__V1__StateFile *f = pb->files[i];
+        weir_ck_hash_t h;
+        if (!f->name || f->hash.len != sizeof h.b) {
+            weir_ck_snap_clear(s);
+            return WEIR_EPROTO;
+        }
+        memcpy(h.b, f->hash.data, sizeof h.b);
+        int rc = weir_ck_snap_add_file(s, f->name, &h, f->size);
+        if (rc) {
+            weir_ck_snap_clear(s);
+            return rc == -ENOMEM ? rc : WEIR_EPROTO;
+        }
+    }
+    /* the sender's totals, not the sum add_file kept */
+    s->state_bytes = pb->state_bytes;
+    s->incremental_bytes = pb->incremental_bytes;
+    s->alignment_ms = pb->alignment_ms;
+    return 0;
+}
+
+int weir_wire_ckmeta_pack(const weir_ck_meta_t *m, uint8_t **out, size_t *len)
+{
+    Weir__V1__CheckpointMeta pb = WEIR__V1__CHECKPOINT_META__INIT;
+    pb.format = S_CKMETA_FORMAT;
+    pb.job = (char *)m->job;
+    pb.attempt = m->attempt;
+    pb.checkpoint_id = m->id;
+    pb.savepoint = m->savepoint;
+    pb.trigger_ms = m->trigger_ms;
+    pb.complete_ms = m->complete_ms;
+    int rc = -ENOMEM;
+    size_t n = m->n_tasks, done = 0;
+    Weir__V1__TaskSnapshot *tasks = NULL;
+    Weir__V1__TaskSnapshot **ptrs = NULL;
+    uint8_t *buf = NULL;
+    if (n) {
+        tasks = calloc(n, sizeof *tasks);
+        ptrs = calloc(n, sizeof(Weir__V1__TaskSnapshot *));
+        if (!tasks || !ptrs)
+            goto done;
+        for (; done < n; done++) {
+            if (weir_wire_cksnap_to_pb(&m->tasks[done], &tasks[done]))
+                goto done;
+            ptrs[done] = &tasks[done];
+        }
+        pb.tasks = ptrs;
+        pb.n_tasks = n;
+    }
+    size_t sz = weir__v1__checkpoint_meta__get_packed_size(&pb);
+    buf = malloc(sz ? sz : 1);
+    if (!buf)
+        goto done;
+    weir__v1__checkpoint_meta__pack(&pb, buf);
+    *out = buf;
+    *len = sz;
+    rc = 0;
+done:
+    for (size_t i = 0; i < done; i++)
+        weir_wire_cksnap_pb_release(&tasks[i]);
+    free(tasks);
+    free(ptrs);
+    return rc;
+}
+
+int weir_wire_ckmeta_unpack(const void *data, size_t len, weir_ck_meta_t *m)
+{
+    memset(m, 0, sizeof *m);
+    if (len > WEIR_WIRE_MAX_MSG)
+        return WEIR_EPROTO;
+    Weir__V1__CheckpointMeta *pb = weir__v1__checkpoint_meta__unpack(NULL, len, data);
+    if (!pb)
+        return WEIR_EPROTO;
+    int rc = WEIR_EPROTO;
+    if (pb->format != S_CKMETA_FORMAT || !weir_ck_job_ok(pb->job) ||
+        pb->n_tasks > WEIR_CK_MAX_TASKS)
+        goto done;
+    snprintf(m->job, sizeof m->job, "%s", pb->job); /* fits: weir_ck_job_ok */
+    m->attempt = pb->attempt;
+    m->id = pb->checkpoint_id;
+    m->savepoint = pb->savepoint;
+    m->trigger_ms = pb->trigger_ms;
+    m->complete_ms = pb->complete_ms;
+    if (pb->n_tasks) {
+        m->tasks = calloc(pb->n_tasks, sizeof *m->tasks);
+        if (!m->tasks) {
+            rc = -ENOMEM;
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < pb->n_tasks; i++) {
+        rc = weir_wire_cksnap_from_pb(pb->tasks[i], &m->tasks[i]);
+        if (rc)
+            goto done;
+        m->n_tasks = (uint32_t)i + 1;
+    }
+    rc = 0;
+done:
+    weir__v1__checkpoint_meta__free_unpacked(pb, NULL);
+    if (rc)
+        weir_ck_meta_clear(m);
+    return rc;
+}

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "ckmeta.h"
 #include "taskstats.h"
 #include "weir.pb-c.h"
 
@@ -105,5 +106,31 @@ int weir_wire_decode_batch(const void *data, size_t len, weir_batch_t *b);
 /* Frees the calling thread's decode arena; call before a thread that
  * decoded batches exits. */
 void weir_wire_thread_cleanup(void);
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+/* Packs checkpoint metadata (CheckpointMeta, format 1) into a new buffer:
+ * *out (free() it) of *len bytes. 0 or -ENOMEM. Any thread. */
+int weir_wire_ckmeta_pack(const weir_ck_meta_t *m, uint8_t **out, size_t *len);
+
+/* Decodes what weir_wire_ckmeta_pack wrote into *m (weir_ck_meta_clear
+ * frees it). WEIR_EPROTO when the bytes are not a CheckpointMeta of format
+ * 1 or break a bound (more than WEIR_WIRE_MAX_MSG bytes, WEIR_CK_MAX_TASKS
+ * tasks or WEIR_CK_MAX_FILES files, a job id or file name that is not a
+ * safe name, a column family name too long, a hash that is not 32 bytes);
+ * -ENOMEM. On failure *m is zeroed. Any thread. */
+int weir_wire_ckmeta_unpack(const void *data, size_t len, weir_ck_meta_t *m);
+
+/* weir_ck_task_snap_t -> TaskSnapshot, for messages that carry one (the
+ * acknowledgement of a checkpoint). pb's strings and hashes point into s
+ * (s must outlive pb); the file array is allocated: free it with
+ * weir_wire_cksnap_pb_release(). 0 or -ENOMEM. */
+int weir_wire_cksnap_to_pb(const weir_ck_task_snap_t *s, Weir__V1__TaskSnapshot *pb);
+void weir_wire_cksnap_pb_release(Weir__V1__TaskSnapshot *pb);
+
+/* TaskSnapshot -> weir_ck_task_snap_t (copied, bounded as in
+ * weir_wire_ckmeta_unpack). 0, WEIR_EPROTO or -ENOMEM; on failure *s is
+ * zeroed. weir_ck_snap_clear frees it. */
+int weir_wire_cksnap_from_pb(const Weir__V1__TaskSnapshot *pb, weir_ck_task_snap_t *s);
 
 #endif

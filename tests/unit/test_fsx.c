@@ -1,7 +1,8 @@
-/* fsx: directories are made with their parents, and files are replaced
- * whole. */
+/* fsx: directories are made with their parents, files are replaced
+ * whole, writes are written in full, and directories can be fsynced. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,10 +56,34 @@ static void a_file_is_replaced_whole(void)
     rmdir(dir);
 }
 
+static void writes_are_full_and_directories_fsync(void)
+{
+    char dir[] = "/tmp/weir-fsx-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/f", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CU_ASSERT_FATAL(fd >= 0);
+    static char big[1 << 20];
+    memset(big, 'x', sizeof big);
+    CU_ASSERT_EQUAL(weir_fs_write_full(fd, big, sizeof big), 0);
+    close(fd);
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL(st.st_size, sizeof big);
+    CU_ASSERT_EQUAL(weir_fs_write_full(-1, "x", 1), -EBADF);
+    CU_ASSERT_EQUAL(weir_fs_fsync_dir(dir), 0);
+    CU_ASSERT_EQUAL(weir_fs_fsync_dir("/nonexistent-weir-dir"), -ENOENT);
+    CU_ASSERT_EQUAL(weir_fs_fsync_dir(path), -ENOTDIR);
+    unlink(path);
+    rmdir(dir);
+}
+
 void test_fsx_register(void)
 {
     CU_pSuite s = CU_add_suite("fsx", NULL, NULL);
     CU_add_test(s, "directories are made with their parents",
                 directories_are_made_with_their_parents);
     CU_add_test(s, "a file is replaced whole", a_file_is_replaced_whole);
+    CU_add_test(s, "writes are full and directories fsync", writes_are_full_and_directories_fsync);
 }

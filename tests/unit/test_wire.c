@@ -2,6 +2,9 @@
  * real ZeroMQ sockets (inproc, in one context per suite) and come back
  * equal; another protocol major version, malformed bytes and batches that
  * do not fit the receiving batch are refused with a code, never a crash.
+ * Checkpoint metadata packs and unpacks equal; metadata that breaks a
+ * bound (names that are not safe file names, hashes of the wrong size,
+ * another format) is refused.
  *
  * The control plane in miniature: a node's DEALER sends to the
  * coordinator's ROUTER, which answers by routing id. The data plane: a
@@ -1116,6 +1119,148 @@ static void task_stats_survive_the_wire(void)
     CU_ASSERT_EQUAL(memcmp(&in, &out, sizeof in), 0); /* kind is 0 on both sides */
 }
 
+/* ---- checkpoint metadata ---- */
+
+static void s_fill_meta(weir_ck_meta_t *m)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->job, sizeof m->job, "taxi-7");
+    m->attempt = 3;
+    m->id = 42;
+    m->savepoint = true;
+    m->trigger_ms = 1700000000000;
+    m->complete_ms = 1700000000250;
+    m->n_tasks = 3;
+    m->tasks = calloc(3, sizeof *m->tasks);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m->tasks);
+    for (uint32_t t = 0; t < 3; t++) {
+        weir_ck_task_snap_t *s = &m->tasks[t];
+        s->task = t;
+        s->kind = t == 0 ? 0 : 1;
+        s->kg_first = t * 64;
+        s->kg_last = t * 64 + 63;
+        s->watermark_ms = t == 2 ? INT64_MIN : -1000 * (int64_t)t;
+        s->source_position = t == 0 ? 123456789012ull : 0;
+        s->finished = t == 1;
+        if (t) {
+            snprintf(s->cf, sizeof s->cf, "taxi-7/3/w%u", (unsigned)t);
+            for (int f = 0; f < 3; f++) {
+                char name[32];
+                snprintf(name, sizeof name, "%06d.sst", 10 * (int)t + f);
+                weir_ck_hash_t h;
+                weir_ck_hash_buf(name, strlen(name), &h);
+                CU_ASSERT_EQUAL(weir_ck_snap_add_file(s, name, &h, 1000u + (uint64_t)f), 0);
+            }
+        }
+        s->incremental_bytes = 77 * t;
+        s->alignment_ms = 5 * t;
+    }
+}
+
+static void checkpoint_metadata_round_trips(void)
+{
+    weir_ck_meta_t m, back;
+    s_fill_meta(&m);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CU_ASSERT_EQUAL_FATAL(weir_wire_ckmeta_pack(&m, &buf, &len), 0);
+    CU_ASSERT_EQUAL_FATAL(weir_wire_ckmeta_unpack(buf, len, &back), 0);
+    CU_ASSERT_STRING_EQUAL(back.job, "taxi-7");
+    CU_ASSERT(back.attempt == 3 && back.id == 42 && back.savepoint);
+    CU_ASSERT(back.trigger_ms == m.trigger_ms && back.complete_ms == m.complete_ms);
+    CU_ASSERT_EQUAL_FATAL(back.n_tasks, 3);
+    for (uint32_t t = 0; t < 3; t++) {
+        const weir_ck_task_snap_t *a = &m.tasks[t], *b = &back.tasks[t];
+        CU_ASSERT(a->task == b->task && a->kind == b->kind);
+        CU_ASSERT(a->kg_first == b->kg_first && a->kg_last == b->kg_last);
+        CU_ASSERT_EQUAL(a->watermark_ms, b->watermark_ms);
+        CU_ASSERT_EQUAL(a->source_position, b->source_position);
+        CU_ASSERT_EQUAL(a->finished, b->finished);
+        CU_ASSERT_STRING_EQUAL(a->cf, b->cf);
+        CU_ASSERT_EQUAL(a->state_bytes, b->state_bytes);
+        CU_ASSERT_EQUAL(a->incremental_bytes, b->incremental_bytes);
+        CU_ASSERT_EQUAL(a->alignment_ms, b->alignment_ms);
+        CU_ASSERT_EQUAL_FATAL(a->n_files, b->n_files);
+        for (uint32_t f = 0; f < a->n_files; f++) {
+            CU_ASSERT_STRING_EQUAL(a->files[f].name, b->files[f].name);
+            CU_ASSERT_TRUE(weir_ck_hash_eq(&a->files[f].hash, &b->files[f].hash));
+            CU_ASSERT_EQUAL(a->files[f].size_bytes, b->files[f].size_bytes);
+        }
+    }
+    weir_ck_meta_clear(&back);
+    free(buf);
+    /* no tasks at all */
+    weir_ck_meta_t empty;
+    memset(&empty, 0, sizeof empty);
+    snprintf(empty.job, sizeof empty.job, "j");
+    empty.id = 1;
+    CU_ASSERT_EQUAL_FATAL(weir_wire_ckmeta_pack(&empty, &buf, &len), 0);
+    CU_ASSERT_EQUAL(weir_wire_ckmeta_unpack(buf, len, &back), 0);
+    CU_ASSERT_EQUAL(back.n_tasks, 0);
+    weir_ck_meta_clear(&back);
+    free(buf);
+    weir_ck_meta_clear(&m);
+}
+
+/* Packs a hand-made CheckpointMeta whose first task has one file. */
+static int s_unpack_crafted(uint32_t format, const char *job, const char *file, size_t hash_len)
+{
+    uint8_t hash[40] = {0};
+    Weir__V1__StateFile f = WEIR__V1__STATE_FILE__INIT;
+    f.name = (char *)file;
+    f.hash.data = hash;
+    f.hash.len = hash_len;
+    Weir__V1__StateFile *fp = &f;
+    Weir__V1__TaskSnapshot t = WEIR__V1__TASK_SNAPSHOT__INIT;
+    t.files = &fp;
+    t.n_files = 1;
+    Weir__V1__TaskSnapshot *tp = &t;
+    Weir__V1__CheckpointMeta pb = WEIR__V1__CHECKPOINT_META__INIT;
+    pb.format = format;
+    pb.job = (char *)job;
+    pb.checkpoint_id = 1;
+    pb.tasks = &tp;
+    pb.n_tasks = 1;
+    uint8_t buf[512];
+    size_t len = weir__v1__checkpoint_meta__pack(&pb, buf);
+    weir_ck_meta_t m;
+    int rc = weir_wire_ckmeta_unpack(buf, len, &m);
+    if (rc == 0)
+        weir_ck_meta_clear(&m);
+    else
+        CU_ASSERT(m.n_tasks == 0 && m.tasks == NULL && m.job[0] == 0);
+    return rc;
+}
+
+static void checkpoint_metadata_that_breaks_a_bound_is_refused(void)
+{
+    CU_ASSERT_EQUAL(s_unpack_crafted(1, "job-1", "000001.sst", 32), 0);
+    CU_ASSERT_EQUAL(s_unpack_crafted(2, "job-1", "000001.sst", 32), WEIR_EPROTO);
+    CU_ASSERT_EQUAL(s_unpack_crafted(1, "../job", "000001.sst", 32), WEIR_EPROTO);
+    CU_ASSERT_EQUAL(s_unpack_crafted(1, "", "000001.sst", 32), WEIR_EPROTO);
+    CU_ASSERT_EQUAL(s_unpack_crafted(1, "job-1", "../../x", 32), WEIR_EPROTO);
+    CU_ASSERT_EQUAL(s_unpack_crafted(1, "job-1", "000001.sst", 31), WEIR_EPROTO);
+    CU_ASSERT_EQUAL(s_unpack_crafted(1, "job-1", "000001.sst", 33), WEIR_EPROTO);
+    weir_ck_meta_t m;
+    CU_ASSERT_EQUAL(weir_wire_ckmeta_unpack("\xff\xff\xff", 3, &m), WEIR_EPROTO);
+
+    /* every truncation of a good one: refused or decoded, never a crash */
+    s_fill_meta(&m);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CU_ASSERT_EQUAL_FATAL(weir_wire_ckmeta_pack(&m, &buf, &len), 0);
+    weir_ck_meta_clear(&m);
+    int refused = 0;
+    for (size_t n = 0; n < len; n++) {
+        int rc = weir_wire_ckmeta_unpack(buf, n, &m);
+        CU_ASSERT(rc == 0 || rc == WEIR_EPROTO);
+        refused += rc != 0;
+        weir_ck_meta_clear(&m);
+    }
+    CU_ASSERT(refused > 0);
+    free(buf);
+}
+
 void test_wire_register(void)
 {
     CU_pSuite s = CU_add_suite("wire", s_suite_init, s_suite_clean);
@@ -1153,4 +1298,7 @@ void test_wire_register(void)
                 widest_batch_decodes_on_a_threads_first_frame);
     CU_add_test(s, "decoders never crash on truncated or random bytes (seeded)",
                 decoders_never_crash_on_truncated_or_random_bytes);
+    CU_add_test(s, "checkpoint metadata round trips", checkpoint_metadata_round_trips);
+    CU_add_test(s, "checkpoint metadata that breaks a bound is refused",
+                checkpoint_metadata_that_breaks_a_bound_is_refused);
 }
