@@ -60,7 +60,8 @@ typedef struct {
     int kind;                   /* weir_task_kind_t (cluster/plan.h) */
     uint32_t kg_first, kg_last; /* keyed tasks: key-group range, inclusive */
     int64_t watermark_ms;       /* the task's watermark at the snapshot */
-    uint64_t source_position;   /* sources: byte offset in the split, or generator position */
+    uint64_t source_position;   /* sources: byte offset in the file, or generator position */
+    uint64_t source_line;       /* sources (CSV): line number at source_position */
     bool finished;              /* the final snapshot of a task that reached end of input */
     char cf[WEIR_CK_CF_MAX];    /* keyed tasks: its column family in the checkpoint; "" = none */
     weir_ck_file_t *files;      /* n_files entries, owned (weir_ck_snap_clear) */

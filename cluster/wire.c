@@ -510,6 +510,7 @@ int weir_wire_cksnap_to_pb(const weir_ck_task_snap_t *s, Weir__V1__TaskSnapshot 
     pb->kg_last = s->kg_last;
     pb->watermark_ms = s->watermark_ms;
     pb->source_position = s->source_position;
+    pb->source_line = s->source_line;
     pb->finished = s->finished;
     pb->column_family = (char *)s->cf;
     pb->state_bytes = s->state_bytes;
@@ -557,6 +558,7 @@ int weir_wire_cksnap_from_pb(const Weir__V1__TaskSnapshot *pb, weir_ck_task_snap
     s->kg_last = pb->kg_last;
     s->watermark_ms = pb->watermark_ms;
     s->source_position = pb->source_position;
+    s->source_line = pb->source_line;
     s->finished = pb->finished;
     memcpy(s->cf, pb->column_family, strlen(pb->column_family) + 1); /* length checked */
     for (size_t i = 0; i < pb->n_files; i++) {

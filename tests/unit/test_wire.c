@@ -1141,6 +1141,7 @@ static void s_fill_meta(weir_ck_meta_t *m)
         s->kg_last = t * 64 + 63;
         s->watermark_ms = t == 2 ? INT64_MIN : -1000 * (int64_t)t;
         s->source_position = t == 0 ? 123456789012ull : 0;
+        s->source_line = t == 0 ? 4242 : 0;
         s->finished = t == 1;
         if (t) {
             snprintf(s->cf, sizeof s->cf, "taxi-7/3/w%u", (unsigned)t);
@@ -1175,6 +1176,7 @@ static void checkpoint_metadata_round_trips(void)
         CU_ASSERT(a->kg_first == b->kg_first && a->kg_last == b->kg_last);
         CU_ASSERT_EQUAL(a->watermark_ms, b->watermark_ms);
         CU_ASSERT_EQUAL(a->source_position, b->source_position);
+        CU_ASSERT_EQUAL(a->source_line, b->source_line);
         CU_ASSERT_EQUAL(a->finished, b->finished);
         CU_ASSERT_STRING_EQUAL(a->cf, b->cf);
         CU_ASSERT_EQUAL(a->state_bytes, b->state_bytes);
