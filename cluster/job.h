@@ -143,6 +143,7 @@ typedef struct {
         int64_t interval_ms; /* 0 = off (default) */
         int64_t timeout_ms;  /* default 60000 */
         int retain;          /* default 3 */
+        char storage[WEIR_PATH_MAX]; /* "" = the coordinator's data directory, else a path */
     } checkpoint;
     struct {
         int64_t interval_ms; /* default 500 */

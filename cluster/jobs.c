@@ -1,6 +1,8 @@
 /* jobs: job records and their lifecycle. See jobs.h for the diagram. */
 #include "jobs.h"
 
+#include "ckcoord.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,8 @@ void weir_jobs_destroy(weir_jobrec_t **p)
     if (!p || !*p)
         return;
     free((*p)->yaml);
+    free((*p)->restore_meta);
+    weir_ckc_destroy(&(*p)->ckc);
     free(*p);
     *p = NULL;
 }
@@ -154,6 +158,17 @@ bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms)
         return false;
     r->state = WEIR_JOB_CANCELED;
     snprintf(r->error, sizeof r->error, "%s", why);
+    r->ended_ms = now_ms;
+    s_end_tasks(r);
+    return true;
+}
+
+bool weir_jobs_stopped(weir_jobrec_t *r, const char *note, int64_t now_ms)
+{
+    if (weir_jobs_final(r))
+        return false;
+    r->state = WEIR_JOB_FINISHED;
+    snprintf(r->error, sizeof r->error, "%s", note);
     r->ended_ms = now_ms;
     s_end_tasks(r);
     return true;

@@ -50,6 +50,14 @@ typedef struct {
     int64_t submitted_ms, ended_ms; /* wall clock */
     int64_t placed_ms;              /* wall clock of the last placement */
     bool stopping;                  /* weir stop asked: sources end their input */
+    /* Checkpoints (wired by the coordinator): the attempt's state machine,
+     * the savepoint asked for by the CLI, and what the job started from. */
+    struct weir_ckc *ckc;
+    bool savepoint_asked, savepoint_stop;
+    uint64_t savepoint_id; /* the id of the asked savepoint once triggered */
+    char restored_from[96]; /* "JOB/ID" or "" */
+    uint8_t *restore_meta;  /* packed CheckpointMeta sent with Deploy, or NULL */
+    size_t restore_len;
 } weir_jobrec_t;
 
 /* Makes a CREATED record (copies yaml). NULL on OOM. */
@@ -77,6 +85,10 @@ int weir_jobs_check_deploy(weir_jobrec_t *r, int64_t now_ms, int64_t timeout_ms)
 
 /* Cancels a RUNNING or CREATED job. Returns true if it was active. */
 bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms);
+
+/* Stopped with a savepoint (weir savepoint --stop): FINISHED, with the
+ * note (which savepoint) kept in error. Returns true if it was active. */
+bool weir_jobs_stopped(weir_jobrec_t *r, const char *note, int64_t now_ms);
 
 /* True when the state is final. */
 static inline bool weir_jobs_final(const weir_jobrec_t *r)

@@ -108,7 +108,7 @@ static const char *const s_agg_keys[] = {"fn", "field", "as"};
 static const char *const s_sink_keys[] = {"type", "path", "format", "max_rows_per_second"};
 static const char *const s_batch_keys[] = {"max_rows", "max_bytes", "flush"};
 static const char *const s_network_keys[] = {"buffers_per_channel", "floating_buffers"};
-static const char *const s_checkpoint_keys[] = {"interval", "timeout", "retain"};
+static const char *const s_checkpoint_keys[] = {"interval", "timeout", "retain", "storage"};
 static const char *const s_heartbeat_keys[] = {"interval", "timeout"};
 static const char *const s_restart_keys[] = {"strategy", "delay", "initial", "max", "max_attempts"};
 
@@ -1432,6 +1432,21 @@ static int s_checkpoint(s_ctx_t *c, const s_map_t *top, weir_job_t *job)
                    &job->checkpoint.timeout_ms);
     if (!rc && s_val(&m, "retain"))
         rc = s_int(c, s_val(&m, "retain"), "checkpoint.retain", 1, 1000, &job->checkpoint.retain);
+    const yaml_node_t *sn = rc ? NULL : s_val(&m, "storage");
+    const char *stv = NULL;
+    size_t stl = 0;
+    if (sn && (rc = s_scalar(c, sn, "checkpoint.storage", "a URL such as file:///shared/ck", &stv,
+                             &stl)) != 0)
+        return rc;
+    if (stv) {
+        const char *path = strncmp(stv, "file://", 7) == 0 ? stv + 7 : NULL;
+        if (!path || path[0] != '/' || strlen(path) >= sizeof job->checkpoint.storage)
+            return s_fail(c, sn->start_mark,
+                          "checkpoint.storage must be file:///ABSOLUTE/PATH (a directory every "
+                          "process of the cluster reaches), got '%s'",
+                          stv);
+        snprintf(job->checkpoint.storage, sizeof job->checkpoint.storage, "%s", path);
+    }
     return rc;
 }
 
@@ -1699,8 +1714,6 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
                       "network.buffers_per_channel or batch.max_rows",
                       (unsigned long long)weir_job_splits(job), job->parallelism,
                       (unsigned long long)channels, (unsigned long long)(bytes >> 20));
-    if (job->checkpoint.interval_ms > 0)
-        return s_fail(c, s_key_mark(m, "checkpoint"), "checkpoint.interval %s", later);
     if (job->restart.strategy != WEIR_RESTART_NONE)
         return s_fail(c, s_key_mark(m, "restart"),
                       "a restart strategy other than none %s (a failed job stays FAILED)", later);

@@ -31,18 +31,9 @@
 #include "membership.h"
 #include "wire.h"
 
-#define COORD_MAX_JOBS 4096
-#define COORD_DEPLOY_TIMEOUT_MS 10000 /* a task not started by then fails its job */
+#include "coord_int.h"
 
-typedef struct {
-    void *zctx, *router;
-    char data_dir[PATH_MAX];
-    weir_members_t members;
-    weir_jobrec_t *jobs[COORD_MAX_JOBS];
-    uint32_t n_jobs;
-    uint32_t next_seq;
-    int64_t hb_interval_ms, hb_timeout_ms;
-} coord_t;
+#define COORD_DEPLOY_TIMEOUT_MS 10000 /* a task not started by then fails its job */
 
 static volatile sig_atomic_t s_stop;
 static void s_on_signal(int sig)
@@ -50,7 +41,7 @@ static void s_on_signal(int sig)
     (void)sig, s_stop = 1;
 }
 
-static weir_jobrec_t *coord_find_job(coord_t *c, const char *id)
+weir_jobrec_t *coord_find_job(coord_t *c, const char *id)
 {
     for (uint32_t i = 0; i < c->n_jobs; i++)
         if (strcmp(c->jobs[i]->id, id) == 0)
@@ -58,7 +49,7 @@ static weir_jobrec_t *coord_find_job(coord_t *c, const char *id)
     return NULL;
 }
 
-static void coord_send_cancel(coord_t *c, weir_jobrec_t *r, const char *reason)
+void coord_send_cancel(coord_t *c, weir_jobrec_t *r, const char *reason)
 {
     Weir__V1__CancelJob cj = WEIR__V1__CANCEL_JOB__INIT;
     cj.job = r->id;
@@ -140,6 +131,8 @@ static int coord_deploy(coord_t *c, weir_jobrec_t *r)
     d.file_name = r->file_name;
     d.n_tasks = r->n_tasks;
     d.tasks = sp;
+    d.restore.data = r->restore_meta;
+    d.restore.len = r->restore_meta ? r->restore_len : 0;
     Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
     e.body_case = WEIR__V1__ENVELOPE__BODY_DEPLOY;
     e.deploy = &d;
@@ -157,7 +150,7 @@ static int coord_deploy(coord_t *c, weir_jobrec_t *r)
     return 0;
 }
 
-static void coord_reply(coord_t *c, const void *rid, size_t rid_len, Weir__V1__Reply *rep)
+void coord_reply(coord_t *c, const void *rid, size_t rid_len, Weir__V1__Reply *rep)
 {
     Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
     e.body_case = WEIR__V1__ENVELOPE__BODY_REPLY;
@@ -165,7 +158,7 @@ static void coord_reply(coord_t *c, const void *rid, size_t rid_len, Weir__V1__R
     weir_wire_send(c->router, rid, rid_len, &e);
 }
 
-static void coord_reply_error(coord_t *c, const void *rid, size_t rid_len, const char *msg)
+void coord_reply_error(coord_t *c, const void *rid, size_t rid_len, const char *msg)
 {
     Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
     rep.ok = false;
@@ -230,9 +223,23 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
         coord_reply_error(c, rid, rid_len, "coordinator out of memory");
         return;
     }
+    uint64_t last_ck = 0;
+    if (s->from_savepoint && s->from_savepoint[0] &&
+        coord_ck_prepare_restore(c, r, s->from_savepoint, &last_ck, err, sizeof err) != 0) {
+        coord_reply_error(c, rid, rid_len, err);
+        weir_jobs_destroy(&r);
+        c->next_seq--;
+        return;
+    }
     rc = weir_jobs_place(r, &c->members, err, sizeof err);
     if (rc) {
         coord_reply_error(c, rid, rid_len, err);
+        weir_jobs_destroy(&r);
+        c->next_seq--;
+        return;
+    }
+    if (coord_ck_attempt_started(c, r, last_ck) != 0) {
+        coord_reply_error(c, rid, rid_len, "coordinator out of memory");
         weir_jobs_destroy(&r);
         c->next_seq--;
         return;
@@ -256,8 +263,9 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
         weir_jobs_cancel(r, "could not deploy to the nodes", weir_wall_ms());
         r->state = WEIR_JOB_FAILED;
     }
-    weir_log_info("job %s (%s) submitted: %u tasks, attempt %u", r->id, r->file_name, r->n_tasks,
-                  r->attempt);
+    weir_log_info("job %s (%s) submitted: %u tasks, attempt %u%s%s", r->id, r->file_name,
+                  r->n_tasks, r->attempt, r->restored_from[0] ? ", restored from " : "",
+                  r->restored_from);
     Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
     rep.ok = true;
     rep.job = r->id;
@@ -298,7 +306,12 @@ static void coord_on_task_stats(coord_t *c, const char *node_id, const Weir__V1_
         return;
     weir_task_status_t st;
     weir_wire_stats_from_pb(ts, &st);
+    int before = ts->task < r->n_tasks ? r->status[ts->task].state : 0;
+    bool running = r->state == WEIR_JOB_RUNNING;
     int now_state = weir_jobs_task_update(r, ts->attempt, ts->task, &st, node_id, weir_wall_ms());
+    if (running && ts->attempt == r->attempt && ts->task < r->n_tasks &&
+        r->status[ts->task].state != before && r->status[ts->task].state >= 3)
+        coord_ck_task_state(c, r, ts->task, r->status[ts->task].state);
     if (now_state >= 0)
         coord_job_ended(c, r);
 }
@@ -320,6 +333,8 @@ static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__J
     ji->late_path = r->spec.late.policy == WEIR_LATE_FILE ? (char *)r->spec.late.path : "";
     if (!with_tasks)
         return;
+    static Weir__V1__CheckpointInfo latest; /* status: one job per reply */
+    coord_ck_fill_job(r, ji, &latest);
     for (uint32_t i = 0; i < r->n_tasks; i++) {
         const weir_plan_task_t *t = &r->tasks[i];
         const weir_task_status_t *s = &r->status[i];
@@ -414,6 +429,13 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
         coord_reply(c, rid, rid_len, &rep);
         return;
     }
+    case WEIR__V1__REQUEST__REQ_SAVEPOINT: coord_ck_on_savepoint(c, rid, rid_len, q->savepoint); return;
+    case WEIR__V1__REQUEST__REQ_CHECKPOINTS:
+        coord_ck_on_list(c, rid, rid_len, q->checkpoints->job ? q->checkpoints->job : "");
+        return;
+    case WEIR__V1__REQUEST__REQ_DELETE_SAVEPOINT:
+        coord_ck_on_delete(c, rid, rid_len, q->delete_savepoint->id ? q->delete_savepoint->id : "");
+        return;
     case WEIR__V1__REQUEST__REQ_LIST: {
         Weir__V1__JobInfo *ji = calloc(c->n_jobs ? c->n_jobs : 1, sizeof *ji);
         Weir__V1__JobInfo **jip = calloc(c->n_jobs ? c->n_jobs : 1, sizeof(Weir__V1__JobInfo *));
@@ -630,6 +652,23 @@ static void coord_on_message(coord_t *c)
         break;
     }
     case WEIR__V1__ENVELOPE__BODY_REQUEST: coord_on_request(c, r, rl, e->request); break;
+    case WEIR__V1__ENVELOPE__BODY_CHECKPOINT_ACK: {
+        int known = weir_members_find(&c->members, e->checkpoint_ack->node_id
+                                                        ? e->checkpoint_ack->node_id
+                                                        : "");
+        if (known >= 0 && c->members.nodes[known].alive)
+            coord_ck_on_ack(c, e->checkpoint_ack);
+        break;
+    }
+    case WEIR__V1__ENVELOPE__BODY_STATE_OFFER: {
+        int known = weir_members_find(&c->members,
+                                      e->state_offer->node_id ? e->state_offer->node_id : "");
+        if (known >= 0 && c->members.nodes[known].alive)
+            coord_ck_on_offer(c, r, rl, e->state_offer);
+        break;
+    }
+    case WEIR__V1__ENVELOPE__BODY_STATE_CHUNK: coord_ck_on_chunk(c, r, rl, e->state_chunk); break;
+    case WEIR__V1__ENVELOPE__BODY_FETCH_BLOB: coord_ck_on_fetch(c, r, rl, e->fetch_blob); break;
     default: break;
     }
     weir_wire_free(e);
@@ -685,6 +724,11 @@ int coord_run(const coord_opts_t *o)
     c->hb_interval_ms = 500;
     c->hb_timeout_ms = 3000;
     weir_members_init(&c->members, c->hb_timeout_ms);
+    if (coord_ck_init(c, err, sizeof err) != 0) {
+        fprintf(stderr, "weir-coordinator: checkpoint storage: %s\n", err);
+        free(c);
+        return 1;
+    }
     /* Job ids stay unique across restarts: continue after the stored ones. */
     c->next_seq = coord_last_seq(c->data_dir);
     c->zctx = zmq_ctx_new();
@@ -723,6 +767,7 @@ int coord_run(const coord_opts_t *o)
         for (uint32_t j = 0; j < c->n_jobs; j++)
             if (weir_jobs_check_deploy(c->jobs[j], weir_wall_ms(), COORD_DEPLOY_TIMEOUT_MS) >= 0)
                 coord_job_ended(c, c->jobs[j]);
+        coord_ck_tick(c);
         int64_t now_ms = weir_mono_ms();
         if (now_ms - last_wm_ms >= 250) {
             coord_broadcast_watermarks(c);
@@ -739,6 +784,7 @@ int coord_run(const coord_opts_t *o)
     weir_log_info("stopping");
     status = 0;
 out:
+    coord_ck_fini(c);
     for (uint32_t i = 0; i < c->n_jobs; i++)
         weir_jobs_destroy(&c->jobs[i]);
     zmq_close(c->router);
