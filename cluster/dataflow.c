@@ -35,6 +35,7 @@
 #include "hist.h"
 #include "err.h"
 #include "filter.h"
+#include "fsx.h"
 #include "keygroup.h"
 #include "timeu.h"
 #include "winop.h"
@@ -114,6 +115,10 @@ struct weir_df {
     _Atomic bool stop; /* end the input where it is (weir_df_stop) */
     _Atomic uint64_t ck_req;       /* latest checkpoint the sources are asked for */
     _Atomic uint64_t ck_completed; /* latest checkpoint known complete */
+    _Atomic uint64_t ck_stop_after; /* savepoint --stop: read nothing after this barrier */
+    char data_dir[WEIR_PATH_MAX];
+    char coordinator[WEIR_ENDPOINT_MAX];
+    weir_ck_meta_t restore; /* zeroed when not restoring */
     const weir_clock_t *clock;
     _Atomic int64_t job_wm; /* the coordinator's view; WEIR_TS_MIN until told */
     char bad_dir[WEIR_PATH_MAX];
@@ -691,11 +696,35 @@ static void *s_source_main(void *arg)
     uint64_t ck_done = 0; /* the last checkpoint this split took part in */
     bool quiet = false;
     int64_t quiet_since = 0;
+    int eof = 0;
+    /* Restored: continue where the checkpoint's split stood. */
+    uint32_t me = t->spec.plan.index;
+    if (df->restore.n_tasks > me && df->restore.tasks[me].kind == WEIR_TASK_SOURCE) {
+        const weir_ck_task_snap_t *rs = &df->restore.tasks[me];
+        ck_done = df->restore.id;
+        if (rs->finished) {
+            eof = 1; /* it had read everything: only the end of stream goes out */
+        } else if (src) {
+            if (weir_csvsrc_seek(src, rs->source_position, rs->source_line) != 0) {
+                snprintf(err, sizeof err,
+                         "cannot continue %s from byte %llu (line %llu) as checkpoint %s/%llu "
+                         "says: the file changed since (restore only from a checkpoint of the "
+                         "same input)",
+                         job->source.path, (unsigned long long)rs->source_position,
+                         (unsigned long long)rs->source_line, df->restore.job,
+                         (unsigned long long)df->restore.id);
+                goto fail;
+            }
+        } else {
+            weir_gensrc_seek(gen, rs->source_position);
+        }
+        x.wm = rs->watermark_ms;
+        max_ts = x.wm == WEIR_TS_MIN ? WEIR_TS_MIN : weir_sat_add(weir_sat_add(x.wm, job->source.max_out_of_orderness_ms), 1);
+    }
     const int64_t D = job->source.max_out_of_orderness_ms;
     const int64_t drift = job->source.max_drift_ms;
     const int64_t flush_ns = job->batch.flush_ms * 1000000LL;
     const size_t max_bytes = (size_t)job->batch.max_bytes;
-    int eof = 0;
     while (!eof) {
         if (atomic_load(&df->cancel)) {
             rc = WEIR_ECANCELED;
@@ -715,6 +744,11 @@ static void *s_source_main(void *arg)
                 goto flush_failed;
             ck_done = ck;
             last_flush = s_now_ns();
+        }
+        uint64_t stop_after = atomic_load(&df->ck_stop_after);
+        if (stop_after && ck_done >= stop_after) {
+            usleep(5000); /* savepoint --stop: nothing more is read */
+            continue;
         }
         int64_t t0 = s_now_ns();
         x.bp_ns = 0;
@@ -983,6 +1017,7 @@ static int s_win_snapshot(s_task_t *t, weir_winop_t *op, weir_csvsink_t *results
                           char *err, size_t err_cap)
 {
     int64_t s0 = s_now_ns();
+    weir_df_t *df = t->df;
     weir_df_ck_snap_t snap = {.id = id, .task_wm = task_wm, .align_us = (uint64_t)align_us};
     int rc = op ? weir_winop_flush(op) : 0;
     if (rc) {
@@ -990,10 +1025,31 @@ static int s_win_snapshot(s_task_t *t, weir_winop_t *op, weir_csvsink_t *results
                  (unsigned long long)id, weir_strerror(rc));
         return rc;
     }
+    if (op) {
+        /* RocksDB's own checkpoint: a flush and hard links, so this part
+         * is short; the node uploads the files while the task goes on. */
+        snprintf(snap.state_dir, sizeof snap.state_dir, "%s/ck/%s-a%u-t%u-c%llu", df->data_dir,
+                 df->job_id, df->attempt, t->spec.plan.index, (unsigned long long)id);
+        weir_fs_rmtree(snap.state_dir);
+        char cdir[WEIR_PATH_MAX];
+        snprintf(cdir, sizeof cdir, "%s/ck", df->data_dir);
+        weir_fs_mkdirs(cdir);
+        weir_state_cf_t *cf = weir_winop_cf(op);
+        char serr[512] = "";
+        rc = weir_state_checkpoint(df->state, snap.state_dir, cf, &snap.files, &snap.n_files, serr,
+                                   sizeof serr);
+        if (rc) {
+            snprintf(err, err_cap, "checkpoint %llu: %s", (unsigned long long)id, serr);
+            return rc;
+        }
+        snprintf(snap.cf, sizeof snap.cf, "%s/%u/w%u", df->job_id, df->attempt,
+                 t->spec.plan.keyed_index);
+    }
     (void)results;
     (void)late;
     snap.sync_us = (uint64_t)((s_now_ns() - s0) / 1000);
     pthread_mutex_lock(&t->ck_mu);
+    weir_state_ckfiles_free(&t->ck.files); /* a snapshot nobody took (aborted) */
     t->ck = snap;
     pthread_mutex_unlock(&t->ck_mu);
     return s_post(t, WEIR_DF_EV_CK_TASK, id) ? 0 : WEIR_ECANCELED;
@@ -1322,11 +1378,13 @@ static void s_free(weir_df_t *df)
             close(t->efd);
         weir_mailbox_destroy(&t->mb);
         weir_credit_rx_destroy(&t->rx);
+        weir_state_ckfiles_free(&t->ck.files);
         pthread_mutex_destroy(&t->ck_mu);
     }
     free(df->local);
     free(df->by_index);
     free(df->all);
+    weir_ck_meta_clear(&df->restore);
     free(df);
 }
 
@@ -1345,6 +1403,29 @@ int weir_df_start(const weir_df_config_t *cfg, weir_df_t **out, char *err, size_
     df->state = cfg->state;
     df->events = cfg->events;
     df->clock = cfg->clock ? cfg->clock : weir_clock_system();
+    snprintf(df->data_dir, sizeof df->data_dir, "%s", cfg->data_dir ? cfg->data_dir : "/tmp");
+    snprintf(df->coordinator, sizeof df->coordinator, "%s",
+             cfg->coordinator ? cfg->coordinator : "");
+    if (cfg->restore) {
+        df->restore = *cfg->restore;
+        df->restore.tasks = NULL;
+        df->restore.n_tasks = 0;
+        df->restore.tasks = calloc(cfg->restore->n_tasks ? cfg->restore->n_tasks : 1,
+                                   sizeof *df->restore.tasks);
+        if (!df->restore.tasks) {
+            snprintf(err, err_cap, "out of memory");
+            s_free(df);
+            return -ENOMEM;
+        }
+        for (uint32_t i = 0; i < cfg->restore->n_tasks; i++) {
+            if (weir_ck_snap_copy(&df->restore.tasks[i], &cfg->restore->tasks[i]) != 0) {
+                snprintf(err, err_cap, "out of memory");
+                s_free(df);
+                return -ENOMEM;
+            }
+            df->restore.n_tasks++;
+        }
+    }
     df->n_all = cfg->n_tasks;
     df->all = calloc(cfg->n_tasks, sizeof *df->all);
     df->by_index = calloc(cfg->n_tasks, sizeof(s_task_t *));
@@ -1616,8 +1697,23 @@ bool weir_df_ck_snap(weir_df_t *df, uint32_t task, weir_df_ck_snap_t *out)
         return false;
     pthread_mutex_lock(&t->ck_mu);
     *out = t->ck;
+    t->ck.files = NULL; /* handed over */
+    t->ck.n_files = 0;
     pthread_mutex_unlock(&t->ck_mu);
     return true;
+}
+
+void weir_df_task_range(const weir_df_t *df, uint32_t task, uint32_t *kg_first, uint32_t *kg_last)
+{
+    if (task < df->n_all) {
+        *kg_first = df->all[task].plan.kg_first;
+        *kg_last = df->all[task].plan.kg_last;
+    }
+}
+
+void weir_df_stop_after(weir_df_t *df, uint64_t id)
+{
+    atomic_store(&df->ck_stop_after, id);
 }
 
 void weir_df_stop(weir_df_t *df)

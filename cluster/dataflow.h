@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ckmeta.h"
 #include "clock.h"
 #include "job.h"
 #include "membership.h"
@@ -63,6 +64,9 @@ typedef struct {
     weir_queue_t *events; /* weir_df_event_t to the I/O thread; outlives it */
     uint64_t df_id;       /* unique per node, carried in events */
     const weir_clock_t *clock; /* processing time for idleness; NULL: the system clock */
+    const char *data_dir;      /* the node's: keyed tasks put their checkpoints under it */
+    const char *coordinator;   /* endpoint, to fetch state files when restoring */
+    const weir_ck_meta_t *restore; /* start from this checkpoint (copied), or NULL */
 } weir_df_config_t;
 
 typedef enum {
@@ -91,6 +95,9 @@ typedef struct {
     int64_t task_wm;             /* the task's watermark at the cut */
     uint64_t align_us, sync_us;  /* alignment time; synchronous part */
     char state_dir[WEIR_PATH_MAX]; /* RocksDB checkpoint of its state ("" none) */
+    char cf[WEIR_STATE_CF_MAX];    /* its column family there */
+    weir_state_ckfile_t *files;    /* the files to store (owned; weir_df_ck_snap hands them over) */
+    size_t n_files;
 } weir_df_ck_snap_t;
 
 /* Task states, as in proto TaskState. */
@@ -146,6 +153,12 @@ void weir_df_set_job_watermark(weir_df_t *df, int64_t wm_ms);
 void weir_df_trigger_checkpoint(weir_df_t *df, uint64_t id);
 void weir_df_checkpoint_complete(weir_df_t *df, uint64_t id);
 bool weir_df_ck_snap(weir_df_t *df, uint32_t task, weir_df_ck_snap_t *out);
+/* The key-group range of plan task `task` (keyed tasks). */
+void weir_df_task_range(const weir_df_t *df, uint32_t task, uint32_t *kg_first, uint32_t *kg_last);
+
+/* Savepoint with --stop: after barrier `id` the sources read nothing more
+ * (the job is canceled once the savepoint is complete). */
+void weir_df_stop_after(weir_df_t *df, uint64_t id);
 
 /* weir stop: every source ends its input where it is now, as if its file
  * ended there (rows read so far are sent, then end of stream); windows

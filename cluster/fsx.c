@@ -1,6 +1,8 @@
 /* fsx: mkdir -p and atomic replacement of a file. See fsx.h. */
 #include "fsx.h"
 
+#include <ftw.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -93,4 +95,19 @@ int weir_fs_fsync_dir(const char *dir)
     int rc = fsync(dfd) != 0 ? -errno : 0;
     close(dfd);
     return rc;
+}
+
+static int s_rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb, (void)ftw;
+    int rc = type == FTW_DP ? rmdir(path) : unlink(path);
+    return rc == 0 || errno == ENOENT ? 0 : -errno;
+}
+
+int weir_fs_rmtree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -errno;
+    return nftw(path, s_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -21,4 +21,8 @@ int weir_fs_write_full(int fd, const void *data, size_t len);
  * survive a crash. */
 int weir_fs_fsync_dir(const char *dir);
 
+/* Removes path and everything under it (a missing path is fine). For the
+ * directories weir makes itself (checkpoint and restore scratch). */
+int weir_fs_rmtree(const char *path);
+
 #endif

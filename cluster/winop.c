@@ -1644,3 +1644,8 @@ void weir_winop_destroy(weir_winop_t **pop)
     free(op);
     *pop = NULL;
 }
+
+weir_state_cf_t *weir_winop_cf(const weir_winop_t *op)
+{
+    return op->cf;
+}

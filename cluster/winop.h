@@ -106,6 +106,9 @@ void weir_winop_set_retract_sink(weir_winop_t *op, weir_csvsink_t *retract);
  * tests and diagnostics, not for a hot path. Returns 0 or WEIR_ESTATE. */
 int weir_winop_stored_keys(weir_winop_t *op, uint64_t *out);
 
+/* The operator's column family (for checkpoints of its state). */
+weir_state_cf_t *weir_winop_cf(const weir_winop_t *op);
+
 /* Windows held in memory now. */
 uint32_t weir_winop_table_entries(const weir_winop_t *op);
 

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "state.h"
 #include "wire.h"
+#include "xfer.h"
 
 #define NODE_MAX_DF 64
 
@@ -38,6 +39,9 @@ typedef struct {
     weir_state_t *state;
     weir_queue_t *events;
     weir_clock_t *test_clock; /* WEIR_TEST_CLOCK, or NULL: the system clock */
+    node_xfer_t *xfer;        /* uploads of checkpoint state */
+    char data_dir[PATH_MAX];
+    char coordinator[WEIR_ENDPOINT_MAX];
     weir_df_t *dfs[NODE_MAX_DF];
     uint32_t n_dfs;
     weir_df_t *dying[NODE_MAX_DF]; /* canceled, waiting for their threads */
@@ -196,6 +200,8 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
     }
     weir_job_t *job = calloc(1, sizeof *job);
     weir_df_task_t *tasks = calloc(d->n_tasks ? d->n_tasks : 1, sizeof *tasks);
+    weir_ck_meta_t restore;
+    memset(&restore, 0, sizeof restore);
     char err[1024];
     if (!job || !tasks) {
         node_report_deploy_failure(n, d, "out of memory");
@@ -233,6 +239,10 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
         snprintf(tasks[i].node_id, sizeof tasks[i].node_id, "%s", t->node_id);
         snprintf(tasks[i].endpoint, sizeof tasks[i].endpoint, "%s", t->data_endpoint);
     }
+    if (d->restore.len > 0 && weir_wire_ckmeta_unpack(d->restore.data, d->restore.len, &restore)) {
+        node_report_deploy_failure(n, d, "malformed checkpoint metadata in the deployment");
+        goto done;
+    }
     weir_df_config_t cfg = {.job_id = d->job,
                             .attempt = d->attempt,
                             .job = job,
@@ -243,7 +253,10 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
                             .state = n->state,
                             .events = n->events,
                             .df_id = ++n->next_df_id,
-                            .clock = n->test_clock};
+                            .clock = n->test_clock,
+                            .data_dir = n->data_dir,
+                            .coordinator = n->coordinator,
+                            .restore = d->restore.len > 0 ? &restore : NULL};
     weir_df_t *df = NULL;
     rc = weir_df_start(&cfg, &df, err, sizeof err);
     if (rc) {
@@ -254,6 +267,7 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
     weir_log_info("job %s attempt %u: started %u local tasks", d->job, d->attempt,
                   weir_df_n_local(df));
 done:
+    weir_ck_meta_clear(&restore);
     free(job);
     free(tasks);
 }
@@ -303,6 +317,23 @@ static void node_on_control(node_t *n)
                                      e->job_watermark->attempt);
         if (df)
             weir_df_set_job_watermark(df, e->job_watermark->watermark_ms);
+        break;
+    }
+    case WEIR__V1__ENVELOPE__BODY_TRIGGER_CHECKPOINT: {
+        const Weir__V1__TriggerCheckpoint *tc = e->trigger_checkpoint;
+        weir_df_t *df = node_find_df(n, tc->job ? tc->job : "", tc->attempt);
+        if (df) {
+            if (tc->stop)
+                weir_df_stop_after(df, tc->id);
+            weir_df_trigger_checkpoint(df, tc->id);
+        }
+        break;
+    }
+    case WEIR__V1__ENVELOPE__BODY_CHECKPOINT_DONE: {
+        const Weir__V1__CheckpointDone *cd = e->checkpoint_done;
+        weir_df_t *df = node_find_df(n, cd->job ? cd->job : "", cd->attempt);
+        if (df && !cd->aborted)
+            weir_df_checkpoint_complete(df, cd->id);
         break;
     }
     case WEIR__V1__ENVELOPE__BODY_CANCEL_JOB:
@@ -386,6 +417,49 @@ done:
         zmq_msg_close(&parts[i]);
 }
 
+/* A task's part of a checkpoint: a source's position is acknowledged at
+ * once; a keyed task's state files go to the transfer thread, which
+ * acknowledges once they are stored. */
+static void node_on_checkpoint(node_t *n, weir_df_t *df, const weir_df_event_t *ev)
+{
+    weir_df_ck_snap_t s;
+    if (!weir_df_ck_snap(df, ev->task, &s) || s.id != ev->ck) {
+        if (s.id != ev->ck)
+            weir_state_ckfiles_free(&s.files);
+        return;
+    }
+    if (ev->kind == WEIR_DF_EV_CK_TASK) {
+        uint32_t kg_first = 0, kg_last = 0;
+        weir_df_task_range(df, ev->task, &kg_first, &kg_last);
+        if (node_xfer_submit(n->xfer, weir_df_job(df), weir_df_attempt(df), ev->task, kg_first,
+                             kg_last, &s) != 0)
+            weir_log_warn("job %s: too many state uploads waiting; checkpoint %llu will time out",
+                          weir_df_job(df), (unsigned long long)s.id);
+        return;
+    }
+    weir_ck_task_snap_t ts;
+    memset(&ts, 0, sizeof ts);
+    ts.task = ev->task;
+    ts.kind = WEIR_TASK_SOURCE;
+    ts.watermark_ms = s.wm;
+    ts.source_position = s.offset;
+    ts.source_line = s.line;
+    Weir__V1__TaskSnapshot pb = WEIR__V1__TASK_SNAPSHOT__INIT;
+    if (weir_wire_cksnap_to_pb(&ts, &pb) != 0)
+        return;
+    Weir__V1__CheckpointAck ack = WEIR__V1__CHECKPOINT_ACK__INIT;
+    ack.node_id = n->id;
+    ack.job = (char *)weir_df_job(df);
+    ack.attempt = weir_df_attempt(df);
+    ack.id = s.id;
+    ack.snapshot = &pb;
+    Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+    e.body_case = WEIR__V1__ENVELOPE__BODY_CHECKPOINT_ACK;
+    e.checkpoint_ack = &ack;
+    weir_wire_send(n->ctrl, NULL, 0, &e);
+    weir_wire_cksnap_pb_release(&pb);
+}
+
 static void node_on_events(node_t *n)
 {
     weir_queue_drain_fd(n->events);
@@ -402,6 +476,8 @@ static void node_on_events(node_t *n)
             continue;
         if (ev.kind == WEIR_DF_EV_CONSUMED) {
             weir_df_on_event(df, n->router, &ev);
+        } else if (ev.kind == WEIR_DF_EV_CK_SOURCE || ev.kind == WEIR_DF_EV_CK_TASK) {
+            node_on_checkpoint(n, df, &ev);
         } else if (ev.kind == WEIR_DF_EV_TASK_DONE) {
             /* Report every task that has ended, not only ev.task: a task
              * may end before its own event is handled, and once the
@@ -495,6 +571,12 @@ int node_run(const node_opts_t *o)
                 zmq_strerror(errno));
         goto out;
     }
+    snprintf(n.data_dir, sizeof n.data_dir, "%s", o->data_dir);
+    snprintf(n.coordinator, sizeof n.coordinator, "%s", o->coordinator);
+    if (node_xfer_start(n.zctx, o->coordinator, n.id, &n.xfer) != 0) {
+        fprintf(stderr, "weir-node: out of resources\n");
+        goto out;
+    }
     signal(SIGINT, s_on_signal);
     signal(SIGTERM, s_on_signal);
     signal(SIGPIPE, SIG_IGN);
@@ -545,6 +627,7 @@ out:
     while (n.n_dfs > 0)
         node_remove_df(&n, 0);
     node_reap(&n, true);
+    node_xfer_stop(&n.xfer);
     if (n.ctrl)
         zmq_close(n.ctrl);
     if (n.router)
