@@ -192,12 +192,18 @@ static int s_wait_job(const char *endpoint, const char *id)
 
 int cli_submit(const char *endpoint, int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *from = NULL;
     int wait = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--wait") == 0)
             wait = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) {
+        else if (strcmp(argv[i], "--from-savepoint") == 0 && i + 1 < argc)
+            from = argv[++i];
+        else if (strcmp(argv[i], "--from-savepoint") == 0) {
+            fprintf(stderr, "weir submit: --from-savepoint needs an id, e.g. --from-savepoint "
+                            "taxi-zone-hourly-3/7 (see weir checkpoints JOB)\n");
+            return 2;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "weir submit: unknown option '%s'\n", argv[i]);
             return 2;
         } else if (!path)
@@ -208,7 +214,7 @@ int cli_submit(const char *endpoint, int argc, char **argv)
         }
     }
     if (!path) {
-        fprintf(stderr, "usage: weir submit JOB.yaml [--wait]\n");
+        fprintf(stderr, "usage: weir submit JOB.yaml [--wait] [--from-savepoint ID]\n");
         return 2;
     }
     size_t len;
@@ -230,9 +236,11 @@ int cli_submit(const char *endpoint, int argc, char **argv)
         free(yaml);
         return 1;
     }
+    /* A job resumed from a savepoint continues the output of the one that
+     * took it: its directories may hold that job's files. */
     int rc = weir_jobspec_parse(yaml, len, path, base,
                                 WEIR_JOBSPEC_CHECK_PATHS | WEIR_JOBSPEC_RUNNABLE |
-                                    WEIR_JOBSPEC_CHECK_OUTPUT,
+                                    (from ? 0 : WEIR_JOBSPEC_CHECK_OUTPUT),
                                 job, err, sizeof err);
     if (rc) {
         fprintf(stderr, "weir: %s\n", err);
@@ -244,6 +252,7 @@ int cli_submit(const char *endpoint, int argc, char **argv)
     sub.yaml = yaml;
     sub.base_dir = base;
     sub.file_name = (char *)path;
+    sub.from_savepoint = (char *)(from ? from : "");
     Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
     q.req_case = WEIR__V1__REQUEST__REQ_SUBMIT;
     q.submit = &sub;
@@ -313,6 +322,21 @@ int cli_status(const char *endpoint, int argc, char **argv)
     if (ji->error && *ji->error)
         printf("reason:    %s\n", ji->error);
     printf("watermark: %s\n", wm);
+    if (ji->restored_from && *ji->restored_from)
+        printf("restored:  from %s\n", ji->restored_from);
+    if (ji->latest_checkpoint) {
+        const Weir__V1__CheckpointInfo *ck = ji->latest_checkpoint;
+        printf("checkpoint: %s %llu, %lld ms, state %llu bytes (%llu uploaded); %llu completed, "
+               "%llu aborted\n",
+               ck->savepoint ? "savepoint" : "latest", (unsigned long long)ck->id,
+               (long long)ck->duration_ms, (unsigned long long)ck->state_bytes,
+               (unsigned long long)ck->incremental_bytes,
+               (unsigned long long)ji->checkpoints_completed,
+               (unsigned long long)ji->checkpoints_aborted);
+    } else if (ji->checkpoints_aborted) {
+        printf("checkpoint: none completed, %llu aborted\n",
+               (unsigned long long)ji->checkpoints_aborted);
+    }
     char shown[PATH_MAX];
     printf("results:   %s\n", realpath(ji->sink_path, shown) ? shown : ji->sink_path);
     if (ji->late_path && *ji->late_path)
@@ -430,6 +454,144 @@ int cli_stop(const char *endpoint, int argc, char **argv)
     if (!wait)
         return 0;
     return s_wait_job(endpoint, id);
+}
+
+static Weir__V1__Reply *s_checkpoints(const char *endpoint, const char *job)
+{
+    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
+    ref.job = (char *)job;
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_CHECKPOINTS;
+    q.checkpoints = &ref;
+    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    if (rep && !rep->ok) {
+        fprintf(stderr, "weir: %s\n", rep->error);
+        cli_reply_free(rep);
+        return NULL;
+    }
+    return rep;
+}
+
+int cli_checkpoints(const char *endpoint, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: weir checkpoints JOB\n");
+        return 2;
+    }
+    Weir__V1__Reply *rep = s_checkpoints(endpoint, argv[0]);
+    if (!rep)
+        return 1;
+    printf("%-6s %-9s %-11s %-24s %9s %12s %12s %9s %s\n", "ID", "KIND", "STATE", "TRIGGERED",
+           "MS", "STATE_B", "UPLOADED_B", "ALIGN_MS", "RESTORE WITH");
+    for (size_t i = 0; i < rep->n_checkpoints; i++) {
+        const Weir__V1__CheckpointInfo *c = rep->checkpoints[i];
+        char when[40];
+        cli_fmt_ts(c->trigger_ms, when, sizeof when);
+        char state[48];
+        snprintf(state, sizeof state, "%s%s%s", c->phase, c->reason && *c->reason ? ":" : "",
+                 c->reason ? c->reason : "");
+        char with[160] = "";
+        if (c->retained)
+            snprintf(with, sizeof with, "--from-savepoint %s/%llu", rep->job,
+                     (unsigned long long)c->id);
+        printf("%-6llu %-9s %-11s %-24s %9lld %12llu %12llu %9lld %s\n",
+               (unsigned long long)c->id, c->savepoint ? "savepoint" : "checkpoint", state, when,
+               (long long)c->duration_ms, (unsigned long long)c->state_bytes,
+               (unsigned long long)c->incremental_bytes, (long long)c->alignment_ms, with);
+    }
+    if (rep->n_checkpoints == 0)
+        printf("(no checkpoints yet: set checkpoint.interval, or take one with weir savepoint)\n");
+    cli_reply_free(rep);
+    return 0;
+}
+
+int cli_savepoint(const char *endpoint, int argc, char **argv)
+{
+    const char *job = NULL, *del = NULL;
+    bool stop = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--stop") == 0)
+            stop = true;
+        else if (strcmp(argv[i], "--delete") == 0 && i + 1 < argc)
+            del = argv[++i];
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "weir savepoint: unknown option '%s'\n", argv[i]);
+            return 2;
+        } else if (!job)
+            job = argv[i];
+        else {
+            fprintf(stderr, "weir savepoint: one job at a time\n");
+            return 2;
+        }
+    }
+    if (del && !job && !stop) {
+        Weir__V1__SavepointRef ref = WEIR__V1__SAVEPOINT_REF__INIT;
+        ref.id = (char *)del;
+        Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+        q.req_case = WEIR__V1__REQUEST__REQ_DELETE_SAVEPOINT;
+        q.delete_savepoint = &ref;
+        Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+        if (!rep)
+            return 1;
+        int rc = rep->ok ? 0 : 1;
+        if (rep->ok)
+            printf("deleted savepoint %s\n", del);
+        else
+            fprintf(stderr, "weir: %s\n", rep->error);
+        cli_reply_free(rep);
+        return rc;
+    }
+    if (!job || del) {
+        fprintf(stderr, "usage: weir savepoint JOB [--stop]   or   weir savepoint --delete ID\n");
+        return 2;
+    }
+    Weir__V1__SavepointReq sq = WEIR__V1__SAVEPOINT_REQ__INIT;
+    sq.job = (char *)job;
+    sq.stop = stop;
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_SAVEPOINT;
+    q.savepoint = &sq;
+    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    if (!rep)
+        return 1;
+    if (!rep->ok) {
+        fprintf(stderr, "weir: %s\n", rep->error);
+        cli_reply_free(rep);
+        return 1;
+    }
+    cli_reply_free(rep);
+    /* Wait for it: the coordinator names it once triggered. */
+    for (int i = 0; i < 3000; i++) {
+        usleep(100 * 1000);
+        rep = s_checkpoints(endpoint, job);
+        if (!rep)
+            return 1;
+        const char *id = rep->savepoint && *rep->savepoint ? rep->savepoint : NULL;
+        const char *slash = id ? strrchr(id, '/') : NULL;
+        unsigned long long n = slash ? strtoull(slash + 1, NULL, 10) : 0;
+        for (size_t k = 0; n && k < rep->n_checkpoints; k++) {
+            const Weir__V1__CheckpointInfo *c = rep->checkpoints[k];
+            if (c->id != n)
+                continue;
+            if (strcmp(c->phase, "completed") == 0) {
+                printf("%s\n", id);
+                fprintf(stderr, "savepoint %s complete (%lld ms, state %llu bytes)%s; resume "
+                                "with: weir submit JOB.yaml --from-savepoint %s\n",
+                        id, (long long)c->duration_ms, (unsigned long long)c->state_bytes,
+                        stop ? "; the job stopped" : "", id);
+                cli_reply_free(rep);
+                return 0;
+            }
+            if (strcmp(c->phase, "aborted") == 0) {
+                fprintf(stderr, "weir: savepoint %s aborted (%s)\n", id, c->reason);
+                cli_reply_free(rep);
+                return 1;
+            }
+        }
+        cli_reply_free(rep);
+    }
+    fprintf(stderr, "weir: the savepoint of %s did not complete in 5 minutes\n", job);
+    return 1;
 }
 
 int cli_nodes(const char *endpoint, int argc, char **argv)

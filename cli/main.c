@@ -12,11 +12,15 @@ static void s_usage(FILE *f)
     fprintf(f,
             "usage: weir [--coordinator ENDPOINT] COMMAND ...\n"
             "\n"
-            "  submit JOB.yaml [--wait]   submit a job; prints its id\n"
+            "  submit JOB.yaml [--wait] [--from-savepoint ID]\n"
+            "                             submit a job (from a savepoint); prints its id\n"
             "  list                       list jobs\n"
             "  status JOB                 state, tasks, where they run, rows, watermark\n"
             "  cancel JOB                 cancel a job (nothing is published)\n"
             "  stop JOB [--wait]          end a job's input now: windows fire, results are published\n"
+            "  savepoint JOB [--stop]     take a savepoint (and stop the job); prints its id\n"
+            "  savepoint --delete ID      delete a savepoint\n"
+            "  checkpoints JOB            checkpoints and savepoints of a job\n"
             "  nodes                      list nodes and whether they are alive\n"
             "  watermarks JOB             watermark per task and input; who holds the minimum\n"
             "  local up --nodes N --dir DIR [--port P]\n"
@@ -80,6 +84,10 @@ int main(int argc, char **argv)
         return cli_cancel(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "stop") == 0)
         return cli_stop(endpoint, sub_argc, sub_argv);
+    if (strcmp(cmd, "savepoint") == 0)
+        return cli_savepoint(endpoint, sub_argc, sub_argv);
+    if (strcmp(cmd, "checkpoints") == 0)
+        return cli_checkpoints(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "nodes") == 0)
         return cli_nodes(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "watermarks") == 0)
