@@ -849,21 +849,16 @@ static void *s_window_main(void *arg)
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    /* Result header: key columns, window bounds, aggregates; or, for a
-     * pass-through job, the schema's columns. */
+    /* Result header: key columns, window bounds, aggregates (and the pane
+     * column); or, for a pass-through job, the schema's columns. */
     const bool pass = job->window.type == WEIR_WINDOW_NONE;
-    const char *hdr[WEIR_MAX_COLS + WEIR_MAX_KEYS + 2 + WEIR_MAX_AGGS];
+    const char *hdr[WEIR_MAX_COLS + WEIR_MAX_KEYS + 2 + WEIR_MAX_AGGS + 1];
     int nh = 0;
     if (pass) {
         for (int i = 0; i < job->source.n_fields; i++)
             hdr[nh++] = job->source.fields[i].name;
     } else {
-        for (int i = 0; i < job->n_keys; i++)
-            hdr[nh++] = job->source.fields[job->key_cols[i]].name;
-        hdr[nh++] = "window_start";
-        hdr[nh++] = "window_end";
-        for (int i = 0; i < job->n_aggs; i++)
-            hdr[nh++] = job->aggs[i].as;
+        nh = weir_winop_result_header(job, hdr, (int)(sizeof hdr / sizeof hdr[0]));
     }
     char name[64];
     snprintf(name, sizeof name, "part-%u.csv", k);
@@ -902,10 +897,29 @@ static void *s_window_main(void *arg)
     uint64_t pass_rows = 0;
     static _Thread_local weir_hist_t lat; /* 9 KB: not on the stack */
     memset(&lat, 0, sizeof lat);
+    /* trigger.every runs on this clock (monotonic ms): ticked before and
+     * after each frame (so a tick never counts a frame's rows as older
+     * than they are) and when the poll times out; the poll waits no longer
+     * than the next tick that has something to emit. Jobs without it read
+     * no clock per frame. */
+    const bool ticks = op && job->trigger.every_ms > 0;
+    if (ticks && (rc = weir_winop_tick(op, started_ns / 1000000)) != 0)
+        goto tick_failed;
     while (!weir_wm_all_finished(wm)) {
         if (atomic_load(&df->cancel))
             goto canceled;
-        if (!weir_mailbox_pop(t->mb, &f, S_POLL_MS)) {
+        int poll_ms = S_POLL_MS;
+        if (ticks) {
+            int64_t due = weir_winop_tick_due(op), now_ms = s_now_ns() / 1000000;
+            if (due != INT64_MAX)
+                poll_ms = due <= now_ms              ? 0
+                          : due - now_ms < S_POLL_MS ? (int)(due - now_ms)
+                                                     : S_POLL_MS;
+        }
+        bool got = weir_mailbox_pop(t->mb, &f, poll_ms);
+        if (ticks && (rc = weir_winop_tick(op, s_now_ns() / 1000000)) != 0)
+            goto tick_failed;
+        if (!got) {
             s_meter_add(t, &meter, 0, 0);
             continue;
         }
@@ -981,6 +995,8 @@ static void *s_window_main(void *arg)
             }
             atomic_store(&t->st.wm, weir_wm_current(wm));
         }
+        if (ticks && (rc = weir_winop_tick(op, s_now_ns() / 1000000)) != 0)
+            goto tick_failed;
         uint64_t written = pass ? pass_rows : weir_winop_rows_out(op);
         atomic_store(&t->st.rows_out, written);
         if (!pass)
@@ -1018,6 +1034,9 @@ static void *s_window_main(void *arg)
     }
     end = WEIR_DF_FINISHED;
     goto out;
+tick_failed:
+    snprintf(err, sizeof err, "writing early results into %s: %s", job->sink.path,
+             weir_strerror(rc));
 fail:
     end = WEIR_DF_FAILED;
     goto out;
