@@ -3,11 +3,12 @@
 # end to end, case by case, on one cluster of two nodes: windows before
 # 1970, negative and positive window offsets, sliding windows whose size is
 # not a multiple of the slide, sessions, a union of two sources, allowed
-# lateness (a window re-emitted with its full value, pane late), rows
-# exactly on window edges and on the watermark, a bound as large as the
-# window, and RFC 4180 corners of the CSV reader. One source split and
-# batches of one row, so lateness decisions follow the per-row model
-# exactly.
+# lateness (a window re-emitted with its full value, pane late), early
+# results every N rows (pane early), rows exactly on window edges and on the
+# watermark, a bound as large as the window, and RFC 4180 corners of the
+# CSV reader. One source split and batches of one row, so lateness
+# decisions follow the per-row model exactly. Then early results every T of
+# processing time, on a paced generator.
 #
 # Each job (tests/integration/jobs/event_time/NAME.yaml) reads an input
 # written here and gets its own output directory $T_TMP/out/NAME. Every
@@ -365,11 +366,39 @@ expect_late csv_quirks <<'CSV'
 ts,key,value,note
 CSV
 
+# 12. Early results every 2 rows, bound 0: [0,10000) shows 2, then 4 while
+# open (pane early), and its final 5 when 20000 moves W to 19999 (on_time);
+# [20000,30000) gets one row and fires at the end of the input.
+cat >"$in/early_rows.csv" <<'CSV'
+ts,key
+1000,k
+2000,k
+3000,k
+4000,k
+5000,k
+20000,k
+CSV
+expect early_rows <<'CSV'
+key,window_start,window_end,count,pane
+k,0,10000,5,on_time
+k,20000,30000,1,on_time
+CSV
+expect_sequence early_rows <<'CSV'
+key,window_start,window_end,count,pane
+k,0,10000,2,early
+k,0,10000,4,early
+k,0,10000,5,on_time
+k,20000,30000,1,on_time
+CSV
+expect_late early_rows <<'CSV'
+ts,key
+CSV
+
 # ---- run -----------------------------------------------------------------
 
 jobs=(tumble_neg tumble_neg_iso slide_neg day_minus8h day_plus16h slide_uneven
     slide_1000 tumble_1000 session_bound session_late union lateness_sum slide_late
-    tumble_edges bound_60s csv_quirks)
+    tumble_edges bound_60s csv_quirks early_rows)
 for f in "$T_ROOT"/tests/integration/jobs/event_time/*.yaml; do
     name=$(basename "$f" .yaml)
     [[ " ${jobs[*]} " == *" $name "* ]] || t_fail "job file $f is not run by this test"
@@ -391,6 +420,36 @@ res=$T_TMP/out/lateness_sum/results
 if ls "$res"/part-*.csv >/dev/null 2>&1; then
     rows=$(t_windowdiff count "$res")
     [ "$rows" -eq 5 ] || failures+=("lateness_sum: $rows result rows, expected 5 (3 + 1 + 1)")
+fi
+
+# Early results every 100 ms of processing time (not part of the oracle's
+# model, so checked by their properties): panes come as early* on_time per
+# window, early counts only grow, at least one early pane was written while
+# the paced input ran, and the on-time counts add up to every row.
+t_job early_every
+if ! t_submit_wait "$T_JOBFILE" 60; then
+    failures+=("early_every: the job did not finish")
+else
+    t_check_job_finished
+    res=$T_TMP/out/early_every/results
+    t_check_published "$res"
+    # the final rows as the expectation: windowdiff then checks the pane
+    # order and that each window's last row is its on-time one
+    awk -F, 'FNR == 1 && NR == 1 { print } FNR > 1 && $5 == "on_time"' \
+        $(ls "$res"/part-*.csv | sort -V) >"$exp/early_every.csv"
+    t_windowdiff "$exp/early_every.csv" "$res" >/dev/null ||
+        failures+=("early_every: $(t_windowdiff "$exp/early_every.csv" "$res" | tail -n 4)")
+    read -r early total shrink < <(awk -F, 'FNR > 1 {
+            w = $1 "," $2
+            if ($5 == "early") n++
+            if ($5 == "on_time") t += $4
+            if (w in last && $4 < last[w]) s++
+            last[w] = $4
+        } END { print n + 0, t + 0, s + 0 }' $(ls "$res"/part-*.csv | sort -V))
+    [ "$early" -gt 0 ] || failures+=("early_every: no early pane in 3 s of input")
+    [ "$total" -eq 3000 ] || failures+=("early_every: the on-time counts add up to $total, not 3000")
+    [ "$shrink" -eq 0 ] || failures+=("early_every: $shrink panes show a smaller count than before")
+    t_log "early_every: $early early panes"
 fi
 
 # 11: six rows in, six rows counted (the expected windows say so too).
