@@ -258,7 +258,6 @@ struct weir_winop {
     int64_t tick_next_ms; /* processing time of the next tick; WEIR_TS_MIN = not started */
     uint32_t *changed;    /* cap: pool slots flagged S_LISTED (every_ms only) */
     uint32_t n_changed;   /* each slot at most once, so <= cap */
-    int changed_spilled;  /* a changed window was evicted: the 0xFE index may hold keys */
 
     /* the window table */
     uint32_t cap;        /* pool entries */
@@ -291,8 +290,9 @@ struct weir_winop {
 
     /* RocksDB */
     weir_state_wb_t *wb;
-    int sess_spilled; /* some session key was evicted (its sessions may be only on disk) */
-    uint8_t *vbuf;    /* value serialization buffer */
+    int sess_spilled;    /* some session key was evicted (its sessions may be only on disk) */
+    int changed_spilled; /* a changed window was evicted: the 0xFE index may hold keys */
+    uint8_t *vbuf;       /* value serialization buffer */
     size_t vbuf_cap;
     void *tmp_acc;  /* accumulator for windows read from RocksDB */
     int64_t *spans; /* session spans of a key being loaded: start, end pairs */
