@@ -1078,21 +1078,16 @@ static void *s_window_main(void *arg)
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    /* Result header: key columns, window bounds, aggregates; or, for a
-     * pass-through job, the schema's columns. */
+    /* Result header: key columns, window bounds, aggregates (and the pane
+     * column); or, for a pass-through job, the schema's columns. */
     const bool pass = job->window.type == WEIR_WINDOW_NONE;
-    const char *hdr[WEIR_MAX_COLS + WEIR_MAX_KEYS + 2 + WEIR_MAX_AGGS];
+    const char *hdr[WEIR_MAX_COLS + WEIR_MAX_KEYS + 2 + WEIR_MAX_AGGS + 1];
     int nh = 0;
     if (pass) {
         for (int i = 0; i < job->source.n_fields; i++)
             hdr[nh++] = job->source.fields[i].name;
     } else {
-        for (int i = 0; i < job->n_keys; i++)
-            hdr[nh++] = job->source.fields[job->key_cols[i]].name;
-        hdr[nh++] = "window_start";
-        hdr[nh++] = "window_end";
-        for (int i = 0; i < job->n_aggs; i++)
-            hdr[nh++] = job->aggs[i].as;
+        nh = weir_winop_result_header(job, hdr, (int)(sizeof hdr / sizeof hdr[0]));
     }
     char name[64];
     snprintf(name, sizeof name, "part-%u.csv", k);
@@ -1146,6 +1141,14 @@ static void *s_window_main(void *arg)
     bool aligning = false;
     uint32_t n_blocked = 0, n_fin = 0, n_held = 0;
     int64_t align_t0 = 0;
+    /* trigger.every runs on the dataflow's processing-time clock (ms):
+     * ticked before and after each frame (so a tick never counts a frame's
+     * rows as older than they are) and when the poll times out; the poll
+     * waits no longer than the next tick that has something to emit. Jobs
+     * without it read no clock per frame. */
+    const bool ticks = op && job->trigger.every_ms > 0;
+    if (ticks && (rc = weir_winop_tick(op, weir_clock_now_ms(df->clock))) != 0)
+        goto tick_failed;
     while (!weir_wm_all_finished(wm)) {
         if (atomic_load(&df->cancel))
             goto canceled;
@@ -1161,7 +1164,18 @@ static void *s_window_main(void *arg)
             n_held--;
             from_held = true;
         }
-        if (!from_held && !weir_mailbox_pop(t->mb, &f, S_POLL_MS)) {
+        int poll_ms = S_POLL_MS;
+        if (ticks) {
+            int64_t due = weir_winop_tick_due(op), now_ms = weir_clock_now_ms(df->clock);
+            if (due != INT64_MAX)
+                poll_ms = due <= now_ms              ? 0
+                          : due - now_ms < S_POLL_MS ? (int)(due - now_ms)
+                                                     : S_POLL_MS;
+        }
+        bool got = from_held || weir_mailbox_pop(t->mb, &f, poll_ms);
+        if (ticks && (rc = weir_winop_tick(op, weir_clock_now_ms(df->clock))) != 0)
+            goto tick_failed;
+        if (!got) {
             /* Nothing to do: the in-progress files catch up with what was
              * written, so a long-running job's output can be looked at. */
             if (results && (rc = weir_csvsink_flush(results)) != 0) {
@@ -1293,6 +1307,8 @@ static void *s_window_main(void *arg)
             n_blocked = 0;
             aligning = false;
         }
+        if (ticks && (rc = weir_winop_tick(op, weir_clock_now_ms(df->clock))) != 0)
+            goto tick_failed;
         uint64_t written = pass ? pass_rows : weir_winop_rows_out(op);
         atomic_store(&t->st.rows_out, written);
         if (!pass)
@@ -1330,6 +1346,9 @@ static void *s_window_main(void *arg)
     }
     end = WEIR_DF_FINISHED;
     goto out;
+tick_failed:
+    snprintf(err, sizeof err, "writing early results into %s: %s", job->sink.path,
+             weir_strerror(rc));
 fail:
     end = WEIR_DF_FAILED;
     goto out;

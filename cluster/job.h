@@ -126,6 +126,11 @@ typedef struct {
     int n_aggs;
     weir_agg_t aggs[WEIR_MAX_AGGS];
     struct {
+        int64_t every_rows; /* 0 = off; else 1..INT32_MAX: a window that took this many rows
+                             * since it was last emitted is emitted (pane early) */
+        int64_t every_ms;   /* 0 = off; else >= 1: processing time between early panes */
+    } trigger;              /* early results (DESIGN §6); only with a window */
+    struct {
         char path[WEIR_PATH_MAX];    /* result directory (absolute) */
         weir_format_t format;        /* CSV */
         int64_t max_rows_per_second; /* 0 = unlimited */
@@ -159,6 +164,15 @@ typedef struct {
 } weir_job_t;
 
 enum { WEIR_RESTART_NONE = 0, WEIR_RESTART_FIXED = 1, WEIR_RESTART_EXPONENTIAL = 2 };
+
+/* True when the job's results carry the `pane` column (early, on_time,
+ * late): it has a window and early results or allowed lateness. */
+static inline bool weir_job_has_pane(const weir_job_t *job)
+{
+    return job->window.type != WEIR_WINDOW_NONE &&
+           (job->trigger.every_rows > 0 || job->trigger.every_ms > 0 ||
+            job->allowed_lateness_ms > 0);
+}
 
 /* Splits of all sources together: the job's source tasks, numbered source
  * by source (the splits of sources[0] first). A job built by hand with

@@ -59,7 +59,7 @@
 #include "err.h"
 
 #define S_MAX_INPUT (1u << 20) /* bytes of YAML; a real job file is a few KiB */
-#define S_MAX_MAP_KEYS 16      /* keys of the largest table (the top level) */
+#define S_MAX_MAP_KEYS 17      /* keys of the largest table (the top level) */
 #define S_QUOTE_MAX 64         /* bytes of user text quoted in a message */
 #define S_LIST_MAX 256         /* bytes of a "one of: a, b, c" list in a message */
 #define S_MAX_DEPTH 32         /* nesting of collections; a valid job needs 4 */
@@ -92,9 +92,9 @@ typedef struct {
 } s_quote_t;
 
 static const char *const s_top_keys[] = {
-    "name",    "parallelism",      "max_key_groups", "source",    "filter", "key_by",
-    "window",  "allowed_lateness", "late",           "aggregate", "sink",   "batch",
-    "network", "checkpoint",       "heartbeat",      "restart",
+    "name",   "parallelism",      "max_key_groups", "source",    "filter",    "key_by",
+    "window", "allowed_lateness", "trigger",        "late",      "aggregate", "sink",
+    "batch",  "network",          "checkpoint",     "heartbeat", "restart",
 };
 static const char *const s_source_keys[] = {
     "type",       "path",      "format",    "splits", "follow", "schema",
@@ -103,6 +103,7 @@ static const char *const s_source_keys[] = {
 static const char *const s_column_keys[] = {"name", "type", "format"};
 static const char *const s_watermark_keys[] = {"max_out_of_orderness", "idle_timeout", "max_drift"};
 static const char *const s_window_keys[] = {"type", "size", "slide", "gap", "offset"};
+static const char *const s_trigger_keys[] = {"every_rows", "every"};
 static const char *const s_late_keys[] = {"policy", "path"};
 static const char *const s_agg_keys[] = {"fn", "field", "as"};
 static const char *const s_sink_keys[] = {"type", "path", "format", "max_rows_per_second"};
@@ -1322,6 +1323,9 @@ static int s_aggregate(s_ctx_t *c, const yaml_node_t *n, weir_job_t *job)
         const char *clash = NULL;
         if (s_is_window_col(a->as))
             clash = "the window column of that name";
+        if (!clash && weir_job_has_pane(job) && strcmp(a->as, "pane") == 0)
+            clash = "the pane column that results carry when a job has early results (trigger) "
+                    "or allowed_lateness";
         for (int k = 0; !clash && k < job->n_keys; k++)
             if (strcmp(a->as, job->source.fields[job->key_cols[k]].name) == 0)
                 clash = "the key column of that name";
@@ -1334,6 +1338,44 @@ static int s_aggregate(s_ctx_t *c, const yaml_node_t *n, weir_job_t *job)
                           "own name); set a different as: NAME",
                           path, s_quote(&q, a->as, strlen(a->as)), clash);
         job->n_aggs = (int)i + 1;
+    }
+    return 0;
+}
+
+static int s_trigger(s_ctx_t *c, const s_map_t *top, weir_job_t *job)
+{
+    s_map_t m;
+    int rc = s_map_read(c, s_val(top, "trigger"), "trigger", s_key_mark(top, "trigger"),
+                        s_trigger_keys, S_N(s_trigger_keys), "{every_rows: 1000, every: 10s}", &m);
+    if (rc)
+        return rc;
+    if (!s_val(&m, "every_rows") && !s_val(&m, "every"))
+        return s_fail(c, s_key_mark(top, "trigger"),
+                      "trigger names no early result; give every_rows: N, every: DURATION or "
+                      "both, or remove trigger");
+    if (s_val(&m, "every_rows") && (rc = s_int64(c, s_val(&m, "every_rows"), "trigger.every_rows",
+                                                 1, INT32_MAX, &job->trigger.every_rows)))
+        return rc;
+    if (s_val(&m, "every"))
+        return s_dur(c, s_val(&m, "every"), "trigger.every", 1, INT64_MAX, &job->trigger.every_ms);
+    return 0;
+}
+
+/* With a pane column, no key column may be named pane (aggregates are
+ * checked as they are read). */
+static int s_pane_keys(s_ctx_t *c, const s_map_t *top, const weir_job_t *job)
+{
+    if (!weir_job_has_pane(job))
+        return 0;
+    yaml_node_t *kb = s_val(top, "key_by");
+    for (int k = 0; k < job->n_keys; k++) {
+        if (strcmp(job->source.fields[job->key_cols[k]].name, "pane") != 0)
+            continue;
+        const yaml_node_t *at = kb->type == YAML_SEQUENCE_NODE ? s_seq_at(c, kb, (size_t)k) : kb;
+        return s_fail(c, at->start_mark,
+                      "key_by: key column 'pane' clashes with the pane column that results "
+                      "carry when a job has early results (trigger) or allowed_lateness; "
+                      "rename the column");
     }
     return 0;
 }
@@ -1756,16 +1798,24 @@ static int s_job(s_ctx_t *c, yaml_node_t *root, weir_job_t *job)
         return rc;
     if (s_val(&m, "key_by") && (rc = s_key_by(c, s_val(&m, "key_by"), job)))
         return rc;
-    static const char *const window_only[] = {"allowed_lateness", "late", "aggregate"};
+    static const char *const window_only[] = {"allowed_lateness", "trigger", "late", "aggregate"};
     for (size_t i = 0; !win && i < S_N(window_only); i++)
         if (s_val(&m, window_only[i]))
             return s_fail(c, s_key_mark(&m, window_only[i]),
-                          "%s needs a window, and this job has none (it passes rows through); "
+                          "%s needs a window%s, and this job has none (it passes rows through); "
                           "add a window or remove %s",
-                          window_only[i], window_only[i]);
+                          window_only[i],
+                          strcmp(window_only[i], "trigger") == 0
+                              ? " (early results are partial values of open windows)"
+                              : "",
+                          window_only[i]);
     if (s_val(&m, "allowed_lateness") &&
         (rc = s_dur(c, s_val(&m, "allowed_lateness"), "allowed_lateness", 0, INT64_MAX,
                     &job->allowed_lateness_ms)))
+        return rc;
+    if (s_val(&m, "trigger") && (rc = s_trigger(c, &m, job)))
+        return rc;
+    if ((rc = s_pane_keys(c, &m, job)))
         return rc;
     if (s_val(&m, "late") && (rc = s_late(c, &m, job)))
         return rc;

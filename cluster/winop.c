@@ -51,10 +51,49 @@
  * every window key, whose first byte is < 0x80) finds a spilled key's
  * sessions.
  *
+ * Early results and panes (job->trigger, DESIGN §6). Only pending windows
+ * get early panes: a row reaching a fired window fires it again (pane
+ * late) whatever the trigger says, and the on-time firing always writes a
+ * row (pane on_time), also when an early pane showed the same value, so
+ * the last row of a window is its final value.
+ *   - every_rows N: each entry counts the rows it took since it was last
+ *     emitted (since_rows); the row that brings it to N emits the window
+ *     at once, inside the batch, and the count restarts. The window stays
+ *     open (Flink's CountTrigger with FIRE, not FIRE_AND_PURGE).
+ *   - every T: a row that updates a pending window flags it S_CHANGED and
+ *     puts its pool slot on the changed list, once (S_LISTED stays with
+ *     the slot while it is reused, so the list never outgrows the pool). A
+ *     tick (weir_winop_tick, on the caller's clock) emits the flagged
+ *     windows and clears the flags; an unchanged window costs nothing. A
+ *     changed window that is evicted leaves a key in the changed index
+ *     (0xFE, then its state key: between the window keys and the session
+ *     index), which the tick scans; reading the window back, or firing it,
+ *     deletes the key. A tick costs the changed windows, in memory or not,
+ *     plus one seek.
+ *   An emission of any kind restarts both (the window is unchanged since).
+ *   - Sessions: an early pane shows the session's bounds of the moment.
+ *     When the session grows or merges it is a new window: an emitted one
+ *     (early or fired) is superseded (counted, written to the retract
+ *     sink), and the new one has shown nothing yet; its row count is the
+ *     sum of its parts' (the rows no pane has shown yet, as Flink merges a
+ *     count trigger's state).
+ *
+ * Stored values, layout version 1 (byte: content):
+ *   0      layout version, 1 (a value of another version is WEIR_ESTATE)
+ *   1      key NULL flags (bit k: key column k is NULL)
+ *   2      pane flags: bit 0 changed since last emitted (S_CHANGED),
+ *          bit 1 an early pane was written under these bounds (S_EARLY)
+ *   3..6   rows since last emitted (since_rows), uint32 big-endian
+ *   7..    the accumulators (weir_agg_encode)
+ * A fired window's pane fields are not used. Index keys carry no version:
+ * the session index (0xFF...) holds the session's end, the changed index
+ * (0xFE...) an empty value.
+ *
  * Lifecycle of a window (its end node carries the state):
  *
- *   first row ----------------------------> PENDING      end - 1 > W
- *     (s_window_entry, s_session_row)         | s_fire: W >= end - 1, emit
+ *   first row ----------------------------> PENDING      end - 1 > W: early panes
+ *     (s_window_entry, s_session_row)         |  (s_pending_update, weir_winop_tick)
+ *                                             | s_fire: W >= end - 1, emit on time
  *                                             v
  *                 lateness left? ---yes---> RETAINED     a row updating it:
  *                       | no                  |          emitted again after
@@ -69,15 +108,20 @@
  *
  *   memory, dirty --s_write_ent (evict, fire, flush)--> memory, clean + RocksDB
  *   memory, clean --s_evict_one--> RocksDB only --miss: Get / s_load_sessions-->
- *   memory, clean; a clean window updated by a row is dirty again.
+ *   memory, clean; a clean window updated by a row is dirty again, and so
+ *   is one whose pane state an emission changed.
  *
  * Invariants: a live window is in exactly one place or in both (memory
- * entry clean = same bytes in RocksDB); every live window's end has a node
- * whose count includes it; pending ends are all > retained ends.
+ * entry clean = same bytes in RocksDB, pane fields of fired windows aside);
+ * every live window's end has a node whose count includes it; pending ends
+ * are all > retained ends; S_CHANGED is only ever set on pending windows;
+ * the changed index holds exactly the changed pending windows that are not
+ * in memory.
  *
  * Costs per row: key encoding, one xxh64 of the key bytes (reused for the
- * key group and the table), one probe per window, the aggregate update.
- * No allocation, syscall or RocksDB call unless the table spills.
+ * key group and the table), one probe per window, the aggregate update,
+ * and with a trigger a counter and a flag per window. No allocation,
+ * syscall or RocksDB call unless the table spills (or every_rows emits).
  *
  * Rejected: writing every window to RocksDB when it fires and emitting
  * from a RocksDB scan (DESIGN §7 lists firing among the write points):
@@ -88,6 +132,13 @@
  * already sort by end within a key group, so the due windows are one range
  * per key group. A sorted array of ends: sessions make one end per key,
  * and inserting into the middle of a large array costs a memmove per row.
+ * For trigger.every: emitting a changed window when it is evicted
+ * (simpler, but early panes would follow memory pressure instead of the
+ * clock, and a large state would write a burst of them at every spill);
+ * scanning the pool at each tick (the whole pool every T, and blind to
+ * spilled windows); a processing-time timer per window, as Flink's
+ * ContinuousProcessingTimeTrigger keeps (one grid per operator gives the
+ * same cadence with one clock and no timer state).
  */
 #include "winop.h"
 
@@ -107,6 +158,9 @@
 #define S_DIRTY 2u     /* memory differs from RocksDB (or the window is not there) */
 #define S_PERSISTED 4u /* RocksDB holds this window under its current start/end */
 #define S_REFIRE 8u    /* fired window updated in this batch: emit after it */
+#define S_CHANGED 16u  /* pending window updated since it was last emitted (trigger.every) */
+#define S_EARLY 32u    /* an early pane of this window (under its bounds) was written */
+#define S_LISTED 64u   /* this pool slot is in op->changed; kept while the slot is reused */
 
 #define S_NONE UINT32_MAX
 #define S_TABLE_BUDGET_BYTES (16u << 20)
@@ -116,22 +170,35 @@
 #define S_KEY_INLINE_STR 32u /* inline key bytes per string key column */
 #define S_SESSION_TAG 0xFF   /* first byte of session index keys */
 #define S_SIDX_HDR 7         /* tag, kg (2), key length (4) */
+#define S_CHANGED_TAG 0xFE   /* first byte of changed-window index keys */
+
+/* Stored values (see "Stored values" above). */
+#define S_VAL_VERSION 1
+#define S_VAL_HDR 7     /* version, key NULL flags, pane flags, rows since emitted (4) */
+#define S_VF_CHANGED 1u /* pane flag: S_CHANGED */
+#define S_VF_EARLY 2u   /* pane flag: S_EARLY */
+
+enum { S_PANE_EARLY = 0, S_PANE_ON_TIME = 1, S_PANE_LATE = 2 };
+static const char *const s_pane_names[] = {"early", "on_time", "late"};
+static const size_t s_pane_lens[] = {5, 7, 4};
 
 enum { S_HEAP_NONE = 0, S_HEAP_PENDING = 1, S_HEAP_RETAINED = 2 };
 
-/* A pool entry's header; key bytes (inline) and the accumulator follow. */
+/* A pool entry's header (64 bytes); key bytes (inline) and the
+ * accumulator follow. */
 typedef struct {
     uint64_t hash; /* index hash: s_win_hash() or, for sessions, the key hash */
     uint64_t lru;  /* op->clock when last used */
     int64_t start_ms;
     int64_t end_ms;
-    uint32_t kg;
-    uint32_t key_len; /* <= WEIR_KEY_MAX */
-    uint32_t node;    /* end node */
-    uint32_t prev;    /* entries of the same node: index + 1, 0 = none */
-    uint32_t next;
-    uint8_t flags;     /* S_* */
-    uint8_t key_nulls; /* bit k: key column k is NULL */
+    uint16_t kg;         /* < WEIR_MAX_KEY_GROUPS */
+    uint16_t key_len;    /* <= WEIR_KEY_MAX */
+    uint32_t node;       /* end node */
+    uint32_t prev;       /* entries of the same node: index + 1, 0 = none */
+    uint32_t next;       /* (prev, next) */
+    uint32_t since_rows; /* rows since last emitted, < trigger.every_rows; 0 once fired */
+    uint8_t flags;       /* S_* */
+    uint8_t key_nulls;   /* bit k: key column k is NULL */
     uint8_t pad[2];
     uint8_t *key_ext; /* key bytes when key_len > key_inline, else NULL */
 } s_ent_t;
@@ -181,8 +248,16 @@ struct weir_winop {
     int fixed_keys; /* no key column is a string: encode inline */
     int64_t lateness_ms;
     int64_t wm_ms;
-    uint64_t rows_in, rows_out, late_rows, superseded;
+    uint64_t rows_in, rows_out, late_rows, superseded, early_rows;
     uint64_t clock; /* +1 per row */
+
+    /* early results (job->trigger) */
+    int pane_col;         /* result rows end with the pane column */
+    uint32_t every_rows;  /* 0 = off */
+    int64_t every_ms;     /* 0 = off */
+    int64_t tick_next_ms; /* processing time of the next tick; WEIR_TS_MIN = not started */
+    uint32_t *changed;    /* cap: pool slots flagged S_LISTED (every_ms only) */
+    uint32_t n_changed;   /* each slot at most once, so <= cap */
 
     /* the window table */
     uint32_t cap;        /* pool entries */
@@ -215,8 +290,9 @@ struct weir_winop {
 
     /* RocksDB */
     weir_state_wb_t *wb;
-    int sess_spilled; /* some session key was evicted (its sessions may be only on disk) */
-    uint8_t *vbuf;    /* value serialization buffer */
+    int sess_spilled;    /* some session key was evicted (its sessions may be only on disk) */
+    int changed_spilled; /* a changed window was evicted: the 0xFE index may hold keys */
+    uint8_t *vbuf;       /* value serialization buffer */
     size_t vbuf_cap;
     void *tmp_acc;  /* accumulator for windows read from RocksDB */
     int64_t *spans; /* session spans of a key being loaded: start, end pairs */
@@ -224,6 +300,7 @@ struct weir_winop {
     uint8_t kbuf[WEIR_KEY_MAX];
     uint8_t skey[WEIR_STATE_KEY_HDR + WEIR_KEY_MAX];
     uint8_t ikey[S_SIDX_HDR + WEIR_KEY_MAX + 9];
+    uint8_t xkey[1 + WEIR_STATE_KEY_HDR + WEIR_KEY_MAX];
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -645,6 +722,53 @@ static size_t s_ikey(weir_winop_t *op, uint32_t kg, const uint8_t *key, uint32_t
     return S_SIDX_HDR + (size_t)klen + 8;
 }
 
+/* The changed-window index key of a window: S_CHANGED_TAG, then its state
+ * key. */
+static size_t s_xkey(weir_winop_t *op, uint32_t kg, int64_t end, int64_t start, const uint8_t *key,
+                     uint32_t klen)
+{
+    op->xkey[0] = S_CHANGED_TAG;
+    return 1 + weir_state_key_encode(op->xkey + 1, kg, end, start, key, klen);
+}
+
+/* A stored value's header (S_VAL_HDR bytes). */
+typedef struct {
+    uint8_t nulls;       /* key NULL flags */
+    uint8_t flags;       /* S_VF_* */
+    uint32_t since_rows; /* rows since the window was last emitted */
+} s_vhdr_t;
+
+/* Splits a stored value into its header and accumulator (acc must be
+ * empty). Returns 0, WEIR_ESTATE (another layout version or malformed) or
+ * -ENOMEM. */
+static int s_val_decode(const weir_winop_t *op, const uint8_t *v, size_t len, s_vhdr_t *h,
+                        void *acc)
+{
+    if (len < S_VAL_HDR || v[0] != S_VAL_VERSION)
+        return WEIR_ESTATE;
+    h->nulls = v[1];
+    h->flags = v[2];
+    h->since_rows = (uint32_t)v[3] << 24 | (uint32_t)v[4] << 16 | (uint32_t)v[5] << 8 | v[6];
+    int rc = weir_agg_decode(&op->aggs, acc, v + S_VAL_HDR, len - S_VAL_HDR);
+    return rc == WEIR_EINVAL ? WEIR_ESTATE : rc;
+}
+
+/* Makes op->vbuf hold at least need bytes. */
+static int s_vbuf_reserve(weir_winop_t *op, size_t need)
+{
+    if (need <= op->vbuf_cap)
+        return 0;
+    size_t cap = op->vbuf_cap ? op->vbuf_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *b = realloc(op->vbuf, cap);
+    if (!b)
+        return -ENOMEM;
+    op->vbuf = b;
+    op->vbuf_cap = cap;
+    return 0;
+}
+
 /* Queues the deletion of a window's RocksDB keys. */
 static void s_delete_keys(weir_winop_t *op, uint32_t kg, int64_t start, int64_t end,
                           const uint8_t *key, uint32_t klen)
@@ -662,19 +786,16 @@ static int s_write_ent(weir_winop_t *op, uint32_t idx)
 {
     s_ent_t *e = s_ent(op, idx);
     void *acc = s_acc(op, e);
-    size_t need = 1 + weir_agg_encoded_size(&op->aggs, acc);
-    if (need > op->vbuf_cap) {
-        size_t cap = op->vbuf_cap ? op->vbuf_cap : 256;
-        while (cap < need)
-            cap *= 2;
-        uint8_t *b = realloc(op->vbuf, cap);
-        if (!b)
-            return -ENOMEM;
-        op->vbuf = b;
-        op->vbuf_cap = cap;
-    }
-    op->vbuf[0] = e->key_nulls;
-    weir_agg_encode(&op->aggs, acc, op->vbuf + 1);
+    size_t need = S_VAL_HDR + weir_agg_encoded_size(&op->aggs, acc);
+    int rc = s_vbuf_reserve(op, need);
+    if (rc)
+        return rc;
+    op->vbuf[0] = S_VAL_VERSION;
+    op->vbuf[1] = e->key_nulls;
+    op->vbuf[2] = (uint8_t)((e->flags & S_CHANGED ? S_VF_CHANGED : 0) |
+                            (e->flags & S_EARLY ? S_VF_EARLY : 0));
+    s_put_be32(op->vbuf + 3, e->since_rows);
+    weir_agg_encode(&op->aggs, acc, op->vbuf + S_VAL_HDR);
     size_t kl = s_skey(op, e->kg, e->end_ms, e->start_ms, s_key(e), e->key_len);
     weir_state_wb_put(op->wb, op->cf, op->skey, kl, op->vbuf, need);
     if (op->session) {
@@ -741,8 +862,10 @@ static int s_write_key(weir_winop_t *op, weir_csvsink_t *s, const uint8_t *key, 
     return rc;
 }
 
+/* Writes one result row; pane is S_PANE_* (written when the job has the
+ * column). */
 static int s_emit(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint8_t nulls, int64_t start,
-                  int64_t end, const void *acc)
+                  int64_t end, const void *acc, int pane)
 {
     weir_csvsink_t *s = op->results;
     int rc = s_write_key(op, s, key, klen, nulls);
@@ -756,6 +879,8 @@ static int s_emit(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint8_t n
         size_t n = weir_agg_format(&op->aggs, acc, i, buf, &is_null);
         rc = is_null ? weir_csvsink_null(s) : weir_csvsink_str(s, buf, n);
     }
+    if (!rc && op->pane_col)
+        rc = weir_csvsink_str(s, s_pane_names[pane], s_pane_lens[pane]);
     if (!rc)
         rc = weir_csvsink_end_row(s);
     if (!rc)
@@ -763,10 +888,62 @@ static int s_emit(weir_winop_t *op, const uint8_t *key, uint32_t klen, uint8_t n
     return rc;
 }
 
-static int s_emit_ent(weir_winop_t *op, uint32_t idx)
+static int s_emit_ent(weir_winop_t *op, uint32_t idx, int pane)
 {
     s_ent_t *e = s_ent(op, idx);
-    return s_emit(op, s_key(e), e->key_len, e->key_nulls, e->start_ms, e->end_ms, s_acc(op, e));
+    return s_emit(op, s_key(e), e->key_len, e->key_nulls, e->start_ms, e->end_ms, s_acc(op, e),
+                  pane);
+}
+
+/* Writes the partial value of pending window idx as an early pane; it
+ * stays open, unchanged since this emission. */
+static int s_emit_early(weir_winop_t *op, uint32_t idx)
+{
+    int rc = s_emit_ent(op, idx, S_PANE_EARLY);
+    if (rc)
+        return rc;
+    s_ent_t *e = s_ent(op, idx);
+    e->since_rows = 0;
+    e->flags = (uint8_t)((e->flags & ~S_CHANGED) | S_EARLY | S_DIRTY);
+    op->early_rows++;
+    return 0;
+}
+
+/* Puts pool slot idx into the changed list unless it is there. A slot is
+ * listed at most once (S_LISTED survives the slot's reuse), so the list
+ * never holds more than cap slots. */
+static void s_list_changed(weir_winop_t *op, uint32_t idx)
+{
+    s_ent_t *e = s_ent(op, idx);
+    if (e->flags & S_LISTED)
+        return;
+    e->flags |= S_LISTED;
+    op->changed[op->n_changed++] = idx;
+}
+
+/* A row updated pending window idx: counts it for trigger.every_rows and
+ * marks it changed for trigger.every. */
+static int s_pending_update(weir_winop_t *op, uint32_t idx)
+{
+    s_ent_t *e = s_ent(op, idx);
+    if (op->every_ms && !(e->flags & S_CHANGED)) {
+        e->flags |= S_CHANGED;
+        s_list_changed(op, idx);
+    }
+    if (op->every_rows && ++e->since_rows >= op->every_rows)
+        return s_emit_early(op, idx);
+    return 0;
+}
+
+/* Window idx fired on time: its pane state no longer applies. Marks it
+ * dirty when that changes what RocksDB holds for it. */
+static void s_pane_reset(weir_winop_t *op, uint32_t idx)
+{
+    s_ent_t *e = s_ent(op, idx);
+    if (!(e->flags & S_CHANGED) && e->since_rows == 0)
+        return;
+    e->since_rows = 0;
+    e->flags = (uint8_t)((e->flags & ~S_CHANGED) | S_DIRTY);
 }
 
 static int s_emit_refires(weir_winop_t *op)
@@ -777,7 +954,7 @@ static int s_emit_refires(weir_winop_t *op)
         if (!(e->flags & S_REFIRE))
             continue; /* emitted at eviction, or the slot was reused */
         e->flags &= (uint8_t)~S_REFIRE;
-        rc = s_emit_ent(op, op->refire[i]);
+        rc = s_emit_ent(op, op->refire[i], S_PANE_LATE);
     }
     op->n_refire = 0;
     return rc;
@@ -809,7 +986,7 @@ static void s_remove_ent(weir_winop_t *op, uint32_t idx)
     weir_agg_free(&op->aggs, s_acc(op, e));
     free(e->key_ext);
     e->key_ext = NULL;
-    e->flags = 0;
+    e->flags &= S_LISTED;
     op->free_ents[op->n_free++] = idx;
     op->n_ents--;
 }
@@ -848,15 +1025,16 @@ static int s_new_ent(weir_winop_t *op, uint64_t hash, uint32_t kg, const uint8_t
         return -ENOMEM;
     uint32_t idx = op->n_free ? op->free_ents[--op->n_free] : op->hw++;
     s_ent_t *e = s_ent(op, idx);
+    uint8_t listed = e->flags & S_LISTED;
     memset(e, 0, sizeof *e);
     e->hash = hash;
     e->lru = op->clock;
     e->start_ms = start;
     e->end_ms = end;
-    e->kg = kg;
-    e->key_len = klen;
+    e->kg = (uint16_t)kg;
+    e->key_len = (uint16_t)klen;
     e->key_nulls = nulls;
-    e->flags = S_USED;
+    e->flags = (uint8_t)(S_USED | listed);
     e->key_ext = ext;
     memcpy(s_key(e), key, klen);
     weir_agg_init(&op->aggs, s_acc(op, e));
@@ -867,19 +1045,26 @@ static int s_new_ent(weir_winop_t *op, uint64_t hash, uint32_t kg, const uint8_t
     return 0;
 }
 
-/* Writes (if dirty) and frees entry idx; emits it first if flagged. */
+/* Writes (if dirty) and frees entry idx; emits it first if flagged. A
+ * changed pending window gets a key in the changed index, so that the next
+ * tick finds it in RocksDB. */
 static int s_evict_one(weir_winop_t *op, uint32_t idx)
 {
     s_ent_t *e = s_ent(op, idx);
     int rc = 0;
     if (e->flags & S_REFIRE) {
         e->flags &= (uint8_t)~S_REFIRE;
-        rc = s_emit_ent(op, idx);
+        rc = s_emit_ent(op, idx, S_PANE_LATE);
     }
     if (!rc && (e->flags & S_DIRTY))
         rc = s_write_ent(op, idx);
     if (rc)
         return rc;
+    if (e->flags & S_CHANGED) { /* never set on a fired window */
+        size_t n = s_xkey(op, e->kg, e->end_ms, e->start_ms, s_key(e), e->key_len);
+        weir_state_wb_put(op->wb, op->cf, op->xkey, n, "", 0);
+        op->changed_spilled = 1;
+    }
     if (op->session)
         op->sess_spilled = 1;
     s_remove_ent(op, idx);
@@ -971,6 +1156,26 @@ static int s_make_room(weir_winop_t *op, uint32_t need)
     return rc;
 }
 
+/* Entry idx was just read from RocksDB with header h: restores its pane
+ * state. A changed pending window is in memory again, so it leaves the
+ * changed index and joins the changed list. A fired window's pane state is
+ * not used (rows reaching it always fire it again). */
+static void s_loaded(weir_winop_t *op, uint32_t idx, const s_vhdr_t *h)
+{
+    s_ent_t *e = s_ent(op, idx);
+    if (h->flags & S_VF_EARLY)
+        e->flags |= S_EARLY;
+    if (s_fired(op, e->end_ms))
+        return;
+    e->since_rows = h->since_rows;
+    if (h->flags & S_VF_CHANGED) {
+        e->flags |= S_CHANGED;
+        s_list_changed(op, idx);
+        size_t n = s_xkey(op, e->kg, e->end_ms, e->start_ms, s_key(e), e->key_len);
+        weir_state_wb_delete(op->wb, op->cf, op->xkey, n);
+    }
+}
+
 /* ---- rows: tumbling and sliding windows ------------------------------------ */
 
 /* Finds, loads or creates the entry of one window of a row. */
@@ -1003,13 +1208,13 @@ static int s_window_entry(weir_winop_t *op, uint64_t kh, uint32_t kg, const uint
     rc = s_new_ent(op, h, kg, key, klen, nulls, w.start_ms, w.end_ms, n, &idx);
     if (!rc && found) {
         s_ent_t *e = s_ent(op, idx);
-        rc = val.len < 1 ? WEIR_ESTATE
-                         : weir_agg_decode(&op->aggs, s_acc(op, e), val.data + 1, val.len - 1);
-        if (rc == WEIR_EINVAL)
-            rc = WEIR_ESTATE;
+        s_vhdr_t vh;
+        rc = s_val_decode(op, val.data, val.len, &vh, s_acc(op, e));
         e->flags |= S_PERSISTED;
         if (rc)
             s_remove_ent(op, idx);
+        else
+            s_loaded(op, idx, &vh);
     } else if (!rc) {
         op->nodes[n].count++;
     } else if (op->nodes[n].count == 0 && op->nodes[n].head == 0) {
@@ -1040,7 +1245,8 @@ static int s_window_row(weir_winop_t *op, const weir_batch_t *b, uint32_t row, u
         if ((rc = weir_agg_add(&op->aggs, s_acc(op, e), b, row)))
             return rc;
         e->flags |= S_DIRTY;
-        if (s_fired(op, w.end_ms) && (rc = s_mark_refire(op, idx)))
+        rc = s_fired(op, w.end_ms) ? s_mark_refire(op, idx) : s_pending_update(op, idx);
+        if (rc)
             return rc;
         *accepted = 1;
     }
@@ -1104,17 +1310,17 @@ static int s_load_sessions(weir_winop_t *op, uint64_t kh, uint32_t kg, const uin
                 op->nodes[nd].count++;
         }
         if (!rc)
-            rc = s_new_ent(op, kh, kg, key, klen, val.len ? val.data[0] : nulls, start, end, nd,
+            rc = s_new_ent(op, kh, kg, key, klen, val.len > 1 ? val.data[1] : nulls, start, end, nd,
                            &idx);
         if (!rc) {
             s_ent_t *e = s_ent(op, idx);
-            rc = val.len < 1 ? WEIR_ESTATE
-                             : weir_agg_decode(&op->aggs, s_acc(op, e), val.data + 1, val.len - 1);
-            if (rc == WEIR_EINVAL)
-                rc = WEIR_ESTATE;
+            s_vhdr_t vh;
+            rc = s_val_decode(op, val.data, val.len, &vh, s_acc(op, e));
             e->flags |= S_PERSISTED;
             if (rc)
                 s_remove_ent(op, idx);
+            else
+                s_loaded(op, idx, &vh);
         }
         weir_state_val_release(&val);
     }
@@ -1122,11 +1328,12 @@ static int s_load_sessions(weir_winop_t *op, uint64_t kh, uint32_t kg, const uin
 }
 
 /* Entry idx's window is about to stop existing under its bounds (merged
- * into a bigger session). If it was emitted, that emission is stale. */
+ * into a bigger session). If it was emitted (fired, or an early pane), that
+ * emission is stale. */
 static int s_supersede(weir_winop_t *op, uint32_t idx)
 {
     s_ent_t *e = s_ent(op, idx);
-    if (!s_fired(op, e->end_ms))
+    if (!s_fired(op, e->end_ms) && !(e->flags & S_EARLY))
         return 0;
     op->superseded++;
     if (!op->retract)
@@ -1170,6 +1377,7 @@ static int s_move_session(weir_winop_t *op, uint32_t idx, weir_span_t span)
     s_node_unref(op, old);
     e->start_ms = span.start_ms;
     e->end_ms = span.end_ms;
+    e->flags &= (uint8_t)~S_EARLY; /* a new window: nothing emitted under these bounds */
     if ((rc = s_node_get(op, span.end_ms, &n)))
         return rc;
     op->nodes[n].count++;
@@ -1219,8 +1427,13 @@ static int s_session_row(weir_winop_t *op, const weir_batch_t *b, uint32_t row, 
     } else {
         idx = op->sib.a[0];
         for (uint32_t i = 1; i < nt; i++) {
-            s_ent_t *o = s_ent(op, op->sib.a[i]);
-            if ((rc = weir_agg_merge(&op->aggs, s_acc(op, s_ent(op, idx)), s_acc(op, o))) ||
+            s_ent_t *o = s_ent(op, op->sib.a[i]), *t = s_ent(op, idx);
+            /* rows no early pane showed yet add up, as Flink merges a count
+             * trigger's state */
+            t->since_rows = t->since_rows + o->since_rows < t->since_rows
+                                ? UINT32_MAX
+                                : t->since_rows + o->since_rows;
+            if ((rc = weir_agg_merge(&op->aggs, s_acc(op, t), s_acc(op, o))) ||
                 (rc = s_kill_session(op, op->sib.a[i])))
                 return rc;
         }
@@ -1234,7 +1447,8 @@ static int s_session_row(weir_winop_t *op, const weir_batch_t *b, uint32_t row, 
     if ((rc = weir_agg_add(&op->aggs, s_acc(op, e), b, row)))
         return rc;
     e->flags |= S_DIRTY;
-    if (s_fired(op, e->end_ms) && (rc = s_mark_refire(op, idx)))
+    rc = s_fired(op, e->end_ms) ? s_mark_refire(op, idx) : s_pending_update(op, idx);
+    if (rc)
         return rc;
     *accepted = 1;
     return 0;
@@ -1243,8 +1457,8 @@ static int s_session_row(weir_winop_t *op, const weir_batch_t *b, uint32_t row, 
 /* ---- firing ----------------------------------------------------------------- */
 
 /* Scans RocksDB for the windows ending in [lo, hi] of every key group of
- * the operator. emit: emit each (and delete the dropped ones); else delete
- * each. */
+ * the operator. emit: emit each on time (and delete the dropped ones, and
+ * the changed-index keys of those that were changed); else delete each. */
 static int s_scan(weir_winop_t *op, int64_t lo, int64_t hi, int emit)
 {
     int rc = s_sync(op);
@@ -1280,17 +1494,15 @@ static int s_scan(weir_winop_t *op, int64_t lo, int64_t hi, int emit)
         }
         if (emit) {
             const uint8_t *v = weir_state_iter_value(it, &vlen);
-            if (vlen < 1) {
-                rc = WEIR_ESTATE;
+            s_vhdr_t vh;
+            if ((rc = s_val_decode(op, v, vlen, &vh, op->tmp_acc)))
                 break;
-            }
-            rc = weir_agg_decode(&op->aggs, op->tmp_acc, v + 1, vlen - 1);
-            if (rc) {
-                rc = rc == WEIR_EINVAL ? WEIR_ESTATE : rc;
-                break;
-            }
-            rc = s_emit(op, key, (uint32_t)klen, v[0], start, end, op->tmp_acc);
+            rc = s_emit(op, key, (uint32_t)klen, vh.nulls, start, end, op->tmp_acc, S_PANE_ON_TIME);
             weir_agg_free(&op->aggs, op->tmp_acc);
+            if (vh.flags & S_VF_CHANGED) { /* pending and not in memory: it had an index key */
+                size_t n = s_xkey(op, kg, end, start, key, (uint32_t)klen);
+                weir_state_wb_delete(op->wb, op->cf, op->xkey, n);
+            }
         }
         if (!rc && (!emit || s_dropped(op, end)))
             s_delete_keys(op, kg, start, end, key, (uint32_t)klen);
@@ -1326,12 +1538,16 @@ static int s_fire(weir_winop_t *op)
         if (nd->on_disk) {
             lo = nd->end_ms < lo ? nd->end_ms : lo;
             hi = nd->end_ms > hi ? nd->end_ms : hi;
-            for (uint32_t e = nd->head; e && !rc; e = s_ent(op, e - 1)->next)
+            for (uint32_t e = nd->head; e && !rc; e = s_ent(op, e - 1)->next) {
+                s_pane_reset(op, e - 1);
                 if (s_ent(op, e - 1)->flags & S_DIRTY)
                     rc = s_write_ent(op, e - 1);
+            }
         } else {
-            for (uint32_t e = nd->head; e && !rc; e = s_ent(op, e - 1)->next)
-                rc = s_emit_ent(op, e - 1);
+            for (uint32_t e = nd->head; e && !rc; e = s_ent(op, e - 1)->next) {
+                rc = s_emit_ent(op, e - 1, S_PANE_ON_TIME);
+                s_pane_reset(op, e - 1);
+            }
         }
     }
     if (!rc && lo <= hi)
@@ -1385,11 +1601,12 @@ static void s_table_free(weir_winop_t *op)
     free(op->slots);
     free(op->scratch);
     free(op->refire);
+    free(op->changed);
     op->ents = NULL;
-    op->free_ents = op->refire = NULL;
+    op->free_ents = op->refire = op->changed = NULL;
     op->slots = NULL;
     op->scratch = NULL;
-    op->n_ents = op->hw = op->n_free = op->n_refire = 0;
+    op->n_ents = op->hw = op->n_free = op->n_refire = op->n_changed = 0;
 }
 
 static int s_table_alloc(weir_winop_t *op, uint32_t cap)
@@ -1401,8 +1618,10 @@ static int s_table_alloc(weir_winop_t *op, uint32_t cap)
     op->slots = calloc(slots, sizeof *op->slots);
     op->scratch = calloc(cap, sizeof *op->scratch);
     op->refire = calloc(cap, sizeof *op->refire);
+    op->changed = op->every_ms ? calloc(cap, sizeof *op->changed) : NULL;
     op->mask = slots - 1;
-    if (!op->ents || !op->free_ents || !op->slots || !op->scratch || !op->refire) {
+    if (!op->ents || !op->free_ents || !op->slots || !op->scratch || !op->refire ||
+        (op->every_ms && !op->changed)) {
         s_table_free(op);
         return -ENOMEM;
     }
@@ -1439,7 +1658,9 @@ int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name
         return rc;
     if (job->max_key_groups < 1 || job->max_key_groups > WEIR_MAX_KEY_GROUPS ||
         kg_first > kg_last || kg_last >= (uint32_t)job->max_key_groups || job->n_keys < 0 ||
-        job->n_keys > WEIR_MAX_KEYS || job->allowed_lateness_ms < 0)
+        job->n_keys > WEIR_MAX_KEYS || job->allowed_lateness_ms < 0 ||
+        job->trigger.every_rows < 0 || job->trigger.every_rows > INT32_MAX ||
+        job->trigger.every_ms < 0)
         return WEIR_EINVAL;
     weir_winop_t *op = calloc(1, sizeof *op);
     if (!op)
@@ -1460,6 +1681,10 @@ int weir_winop_open(const weir_job_t *job, weir_state_t *st, const char *cf_name
             op->fixed_keys = 0;
     op->lateness_ms = job->allowed_lateness_ms;
     op->wm_ms = WEIR_TS_MIN;
+    op->pane_col = weir_job_has_pane(job);
+    op->every_rows = (uint32_t)job->trigger.every_rows;
+    op->every_ms = job->trigger.every_ms;
+    op->tick_next_ms = WEIR_TS_MIN;
     if ((rc = weir_aggs_init(&op->aggs, job)))
         goto fail;
     uint32_t key_inline = 0;
@@ -1554,6 +1779,106 @@ int weir_winop_advance(weir_winop_t *op, int64_t wm_ms)
     return s_fire(op);
 }
 
+/* Emits every changed window that was evicted, found by the changed
+ * index, and takes it out of the index. */
+static int s_emit_changed_spilled(weir_winop_t *op)
+{
+    int rc = s_sync(op);
+    if (rc)
+        return rc;
+    const uint8_t first = S_CHANGED_TAG, upper = S_CHANGED_TAG + 1;
+    weir_state_iter_t *it = NULL;
+    if ((rc = weir_state_iter_open(op->st, op->cf, &upper, 1, &it)))
+        return rc;
+    for (weir_state_iter_seek(it, &first, 1); !rc && weir_state_iter_valid(it);
+         weir_state_iter_next(it)) {
+        size_t len, klen;
+        const uint8_t *x = weir_state_iter_key(it, &len), *key;
+        uint32_t kg;
+        int64_t end, start;
+        if (len < 1 || weir_state_key_decode(x + 1, len - 1, &kg, &end, &start, &key, &klen)) {
+            rc = WEIR_ESTATE;
+            break;
+        }
+        weir_state_wb_delete(op->wb, op->cf, x, len);
+        if (s_fired(op, end))
+            continue; /* cannot happen: firing takes windows out of the index */
+        weir_state_val_t val = {0};
+        s_vhdr_t vh;
+        rc = weir_state_get(op->st, op->cf, x + 1, len - 1, &val);
+        if (rc == WEIR_ENOTFOUND)
+            rc = WEIR_ESTATE; /* the index names a window that is not there */
+        if (!rc)
+            rc = s_val_decode(op, val.data, val.len, &vh, op->tmp_acc);
+        if (!rc) {
+            rc = s_emit(op, key, (uint32_t)klen, vh.nulls, start, end, op->tmp_acc, S_PANE_EARLY);
+            weir_agg_free(&op->aggs, op->tmp_acc);
+        }
+        if (!rc && !(rc = s_vbuf_reserve(op, val.len))) {
+            /* the same value, emitted now: unchanged, no rows since */
+            memcpy(op->vbuf, val.data, val.len);
+            op->vbuf[2] = (uint8_t)((vh.flags & ~S_VF_CHANGED) | S_VF_EARLY);
+            s_put_be32(op->vbuf + 3, 0);
+            weir_state_wb_put(op->wb, op->cf, x + 1, len - 1, op->vbuf, val.len);
+            op->early_rows++;
+        }
+        weir_state_val_release(&val);
+    }
+    if (!rc)
+        rc = weir_state_iter_status(it);
+    weir_state_iter_destroy(&it);
+    if (!rc)
+        op->changed_spilled = 0;
+    return rc;
+}
+
+/* Emits every pending window that changed since it was last emitted. */
+static int s_emit_changed(weir_winop_t *op)
+{
+    int rc = 0;
+    uint32_t i = 0;
+    for (; i < op->n_changed && !rc; i++) {
+        uint32_t idx = op->changed[i];
+        s_ent_t *e = s_ent(op, idx);
+        e->flags &= (uint8_t)~S_LISTED;
+        if ((e->flags & (S_USED | S_CHANGED)) != (S_USED | S_CHANGED))
+            continue; /* emitted since, evicted, or the slot was reused */
+        if (s_fired(op, e->end_ms))
+            e->flags &= (uint8_t)~S_CHANGED; /* cannot happen: firing clears it */
+        else
+            rc = s_emit_early(op, idx);
+    }
+    /* on failure the slots not visited stay listed */
+    memmove(op->changed, op->changed + i, (op->n_changed - i) * sizeof *op->changed);
+    op->n_changed -= i;
+    if (!rc && op->changed_spilled)
+        rc = s_emit_changed_spilled(op);
+    return rc ? rc : s_sync(op);
+}
+
+int weir_winop_tick(weir_winop_t *op, int64_t now_ms)
+{
+    if (!op->every_ms)
+        return 0;
+    if (op->tick_next_ms == WEIR_TS_MIN) {
+        op->tick_next_ms = weir_sat_add(now_ms, op->every_ms);
+        return 0;
+    }
+    if (now_ms < op->tick_next_ms)
+        return 0;
+    /* the next point of the grid tick_next_ms + k * every_ms after now */
+    int64_t behind = weir_sat_sub(now_ms, op->tick_next_ms);
+    op->tick_next_ms = weir_sat_add(now_ms, op->every_ms - behind % op->every_ms);
+    return s_emit_changed(op);
+}
+
+int64_t weir_winop_tick_due(const weir_winop_t *op)
+{
+    if (!op->every_ms || (op->n_changed == 0 && !op->changed_spilled))
+        return INT64_MAX;
+    return op->tick_next_ms;
+}
+
 int weir_winop_flush(weir_winop_t *op)
 {
     int rc = 0;
@@ -1578,6 +1903,11 @@ int weir_winop_result_header(const weir_job_t *job, const char **names, int cap)
     for (int i = 0; i < job->n_aggs; i++, n++)
         if (n < cap)
             names[n] = job->aggs[i].as;
+    if (weir_job_has_pane(job)) {
+        if (n < cap)
+            names[n] = "pane";
+        n++;
+    }
     return n;
 }
 
@@ -1616,6 +1946,10 @@ uint64_t weir_winop_late(const weir_winop_t *op)
 uint64_t weir_winop_superseded(const weir_winop_t *op)
 {
     return op->superseded;
+}
+uint64_t weir_winop_early(const weir_winop_t *op)
+{
+    return op->early_rows;
 }
 uint32_t weir_winop_table_entries(const weir_winop_t *op)
 {

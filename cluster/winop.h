@@ -2,16 +2,41 @@
  * (DESIGN §6, §7).
  *
  * Input: batches of rows (the job's source schema) whose key groups lie in
- * [kg_first, kg_last], and watermarks. Output: one CSV row per fired window
- * and key (key columns, window_start, window_end, aggregates by `as` name)
- * to the results sink; late rows (schema columns) to the late sink, or
- * counted only when it is NULL (policy drop).
+ * [kg_first, kg_last], watermarks, and processing-time ticks. Output: one
+ * CSV row per emission of a window and key (key columns, window_start,
+ * window_end, aggregates by `as` name, then `pane` when the job has early
+ * results or allowed lateness) to the results sink; late rows (schema
+ * columns) to the late sink, or counted only when it is NULL (policy drop).
  *
  * Semantics are those of DESIGN §6 / the reference oracle: a window fires
  * when W >= end - 1 and is dropped when W >= end - 1 + allowed_lateness; a
  * row is checked against W before W moves; a row whose windows are all
  * dropped is late; a row reaching a fired but retained window fires it again
  * with the full value. Session windows merge per key.
+ *
+ * Early results and panes (DESIGN §6, job->trigger). The pane column is
+ * the last column, present iff weir_job_has_pane(job) (a trigger, or
+ * allowed_lateness > 0). Per window (and key), in the order written:
+ *   early*  on_time  late*      (or late+ for a window that a row within
+ *                                the lateness opened after W passed its end)
+ *   - early: the partial value of an open (pending) window. every_rows: N
+ *     emits it at the row that makes N rows since it was last emitted (any
+ *     pane); it stays open and counts again from 0 (Flink's CountTrigger
+ *     with FIRE, not purge). Each window of a row counts for itself
+ *     (sliding windows). every: T emits, at each tick of the processing
+ *     clock (weir_winop_tick: every T from the first tick), every open
+ *     window that changed since it was last emitted; windows that did not
+ *     change are not emitted again. Both may be set. Fired windows never
+ *     get early panes.
+ *   - on_time: the firing at W >= end - 1, always written, even when an
+ *     early pane showed the same value.
+ *   - late: each update of a fired, retained window (allowed lateness).
+ * The last row of a window is its final value. Session windows: an early
+ * pane shows the session's bounds at that moment. A session that grows or
+ * merges is a new window (new bounds): the rows written under the old
+ * bounds, early or fired, are superseded (see weir_winop_superseded), and
+ * the new window's row count for every_rows is the sum of the parts' rows
+ * not yet shown by a pane (as Flink merges a count trigger's state).
  *
  * State: accumulators live in a bounded in-memory table and are written to
  * RocksDB (column family per operator) in write batches when the table is
@@ -25,9 +50,8 @@
  * window_start and window_end in epoch ms, then the aggregates as
  * cluster/agg formats them. Late rows: every schema column of the row, the
  * same way (weir_csvsink_batch_row), so timestamps are epoch ms integers,
- * not the source text. Rows of one firing come in no promised order. With
- * allowed_lateness > 0 a window may be emitted several times (each time
- * with its full value; the last row is the final one).
+ * not the source text. Rows of one firing come in no promised order; the
+ * rows of one window come in the order above.
  *
  * Where the output differs from the oracle's text: the oracle prints keys
  * and late rows as their raw CSV text, this operator prints typed values
@@ -72,25 +96,43 @@ int weir_winop_process(weir_winop_t *op, const weir_batch_t *b);
  * and drops everything. Returns 0, -errno (sink), -ENOMEM or WEIR_ESTATE. */
 int weir_winop_advance(weir_winop_t *op, int64_t wm_ms);
 
+/* The processing-time clock of trigger.every: now_ms is the caller's
+ * monotonic clock in ms. The first call starts the clock; after that,
+ * whenever now_ms reaches the next point of the grid (first call +
+ * k * every), every pending window that changed since it was last emitted
+ * is emitted with pane early (in memory or in RocksDB). Points missed
+ * while the caller did not tick are skipped, not caught up. A no-op
+ * without trigger.every. Returns 0, -errno (sink), -ENOMEM or
+ * WEIR_ESTATE. */
+int weir_winop_tick(weir_winop_t *op, int64_t now_ms);
+
+/* When weir_winop_tick has something to do: the time of the next grid
+ * point if a window changed since the last tick, else INT64_MAX (also
+ * without trigger.every). A caller that sleeps may sleep until then. */
+int64_t weir_winop_tick_due(const weir_winop_t *op);
+
 /* Writes every window that changed since it was last written to RocksDB
  * (a snapshot calls this first: RocksDB then holds the whole state). The
  * windows stay in memory. Returns 0, -ENOMEM or WEIR_ESTATE. */
 int weir_winop_flush(weir_winop_t *op);
 
 /* The result columns of job (key columns, window_start, window_end, the
- * aggregates' names) for weir_csvsink_open: writes up to cap names
- * (borrowed from job or static) and returns how many there are. */
+ * aggregates' names, then `pane` when weir_job_has_pane) for
+ * weir_csvsink_open: writes up to cap names (borrowed from job or static)
+ * and returns how many there are. */
 int weir_winop_result_header(const weir_job_t *job, const char **names, int cap);
 
 int64_t weir_winop_watermark(const weir_winop_t *op);
 uint64_t weir_winop_rows_in(const weir_winop_t *op);
 uint64_t weir_winop_rows_out(const weir_winop_t *op); /* result rows written */
 uint64_t weir_winop_late(const weir_winop_t *op);     /* late rows (written or dropped) */
+uint64_t weir_winop_early(const weir_winop_t *op);    /* early panes written */
 
-/* Session windows that were emitted and later merged into a bigger session
- * (possible only with allowed_lateness > 0). Their rows stay in the
- * output: a consumer that keeps the last row per window also keeps these
- * stale ones; the oracle lists only the merged session. */
+/* Session windows that were emitted (fired, or an early pane) and later
+ * grew or merged into a bigger session (possible only with allowed_lateness
+ * > 0 or early results). Their rows stay in the output: a consumer that
+ * keeps the last row per window also keeps these stale ones; the oracle
+ * lists only the merged session. */
 uint64_t weir_winop_superseded(const weir_winop_t *op);
 
 /* Optional (off by default): writes every superseded session window (see

@@ -4,7 +4,8 @@
 # no job appears in `weir list`, and nothing is written. Cases (in
 # tests/integration/jobs/bad/, the faulty line marked "# <- error"): an
 # unknown key, a value of the wrong type, a source file that does not
-# exist, a window of size 0; and a job file that does not exist.
+# exist, a window of size 0, early results (trigger) without a window; and
+# a job file that does not exist.
 source "$(dirname "$0")/lib.sh"
 
 t_cluster_up 1

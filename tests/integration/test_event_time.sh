@@ -3,16 +3,20 @@
 # end to end, case by case, on one cluster of two nodes: windows before
 # 1970, negative and positive window offsets, sliding windows whose size is
 # not a multiple of the slide, sessions, a union of two sources, allowed
-# lateness (a window re-emitted with its full value), rows exactly on window
-# edges and on the watermark, a bound as large as the window, and RFC 4180
-# corners of the CSV reader. One source split and batches of one row, so
-# lateness decisions follow the per-row model exactly.
+# lateness (a window re-emitted with its full value, pane late), early
+# results every N rows (pane early), rows exactly on window edges and on the
+# watermark, a bound as large as the window, and RFC 4180 corners of the
+# CSV reader. One source split and batches of one row, so lateness
+# decisions follow the per-row model exactly. Then early results every T of
+# processing time, on a paced generator.
 #
 # Each job (tests/integration/jobs/event_time/NAME.yaml) reads an input
 # written here and gets its own output directory $T_TMP/out/NAME. Every
 # job's results AND late rows are compared with the expected rows written
 # here (an empty late file means "nothing late": the late sink still has to
-# publish a part file with a header). Timestamps are epoch milliseconds.
+# publish a part file with a header); jobs that emit a window more than once
+# also have every result row compared, in order (expect_sequence).
+# Timestamps are epoch milliseconds.
 source "$(dirname "$0")/lib.sh"
 
 in=$T_TMP
@@ -23,8 +27,11 @@ failures=()
 # expect NAME: the expected results of job NAME, from stdin.
 # expect_late NAME: the expected late rows of job NAME, from stdin (the
 # header alone when nothing may be late).
+# expect_sequence NAME: every result row of job NAME in emission order per
+# key (windowdiff.py sequence), from stdin; optional.
 expect() { cat >"$exp/$1.csv"; }
 expect_late() { cat >"$exp/$1.late.csv"; }
+expect_sequence() { cat >"$exp/$1.seq.csv"; }
 
 # run_job NAME [WINDOWDIFF OPTIONS]: runs the job to the end and compares
 # its results and late rows; a difference is recorded and the next job
@@ -49,6 +56,10 @@ run_job() {
         failures+=("$name: results differ")
         printf -- '--- %s results:\n' "$name"
         cat "$out"/results/part-*.csv 2>/dev/null || true
+    fi
+    if [ -f "$exp/$name.seq.csv" ] &&
+        ! t_windowdiff sequence "$exp/$name.seq.csv" "$out/results"; then
+        failures+=("$name: the result rows, in order, differ")
     fi
     if ! t_windowdiff rows "$exp/$name.late.csv" "$out/late"; then
         failures+=("$name: late rows differ")
@@ -236,9 +247,10 @@ expect_late union <<'CSV'
 ts,key
 CSV
 
-# 7. Allowed lateness 5 s: [0,10000) fires at W = 9999 with 3, again with
-# 11 (4000) and 43 (5000); 15000 moves W to 14999 and drops it, so 6000 is
-# late. The emissions are checked in order below.
+# 7. Allowed lateness 5 s: [0,10000) fires at W = 9999 with 3 (on_time),
+# again with 11 (4000) and 43 (5000) (late updates); 15000 moves W to 14999
+# and drops it, so 6000 is late. Every row carries its pane; the final value
+# of a window is its last row.
 cat >"$in/lateness_sum.csv" <<'CSV'
 ts,key,value
 1000,k,1
@@ -252,10 +264,18 @@ ts,key,value
 30000,k,0
 CSV
 expect lateness_sum <<'CSV'
-key,window_start,window_end,sum_value
-k,0,10000,43
-k,10000,20000,84
-k,30000,40000,0
+key,window_start,window_end,sum_value,pane
+k,0,10000,43,late
+k,10000,20000,84,on_time
+k,30000,40000,0,on_time
+CSV
+expect_sequence lateness_sum <<'CSV'
+key,window_start,window_end,sum_value,pane
+k,0,10000,3,on_time
+k,0,10000,11,late
+k,0,10000,43,late
+k,10000,20000,84,on_time
+k,30000,40000,0,on_time
 CSV
 expect_late lateness_sum <<'CSV'
 ts,key,value
@@ -346,11 +366,39 @@ expect_late csv_quirks <<'CSV'
 ts,key,value,note
 CSV
 
+# 12. Early results every 2 rows, bound 0: [0,10000) shows 2, then 4 while
+# open (pane early), and its final 5 when 20000 moves W to 19999 (on_time);
+# [20000,30000) gets one row and fires at the end of the input.
+cat >"$in/early_rows.csv" <<'CSV'
+ts,key
+1000,k
+2000,k
+3000,k
+4000,k
+5000,k
+20000,k
+CSV
+expect early_rows <<'CSV'
+key,window_start,window_end,count,pane
+k,0,10000,5,on_time
+k,20000,30000,1,on_time
+CSV
+expect_sequence early_rows <<'CSV'
+key,window_start,window_end,count,pane
+k,0,10000,2,early
+k,0,10000,4,early
+k,0,10000,5,on_time
+k,20000,30000,1,on_time
+CSV
+expect_late early_rows <<'CSV'
+ts,key
+CSV
+
 # ---- run -----------------------------------------------------------------
 
 jobs=(tumble_neg tumble_neg_iso slide_neg day_minus8h day_plus16h slide_uneven
     slide_1000 tumble_1000 session_bound session_late union lateness_sum slide_late
-    tumble_edges bound_60s csv_quirks)
+    tumble_edges bound_60s csv_quirks early_rows)
 for f in "$T_ROOT"/tests/integration/jobs/event_time/*.yaml; do
     name=$(basename "$f" .yaml)
     [[ " ${jobs[*]} " == *" $name "* ]] || t_fail "job file $f is not run by this test"
@@ -366,16 +414,42 @@ for name in "${jobs[@]}"; do
 done
 [ "$ran" -eq ${#jobs[@]} ] || failures+=("compared $ran of ${#jobs[@]} jobs")
 
-# 7: the window [0,10000) is written three times, in this order, each time
-# with its full value; the other two once. Keys are plain, so awk can split.
+# 7: the window [0,10000) is written three times (its sequence is compared
+# above); the other two once.
 res=$T_TMP/out/lateness_sum/results
 if ls "$res"/part-*.csv >/dev/null 2>&1; then
-    seq=$(awk -F, 'FNR > 1 && $1 == "k" && $2 == 0 && $3 == 10000 { printf "%s ", $4 }' \
-        $(ls "$res"/part-*.csv | sort -V))
-    [ "$seq" = "3 11 43 " ] ||
-        failures+=("lateness_sum: [0,10000) emitted as '$seq', expected '3 11 43 '")
     rows=$(t_windowdiff count "$res")
     [ "$rows" -eq 5 ] || failures+=("lateness_sum: $rows result rows, expected 5 (3 + 1 + 1)")
+fi
+
+# Early results every 100 ms of processing time (not part of the oracle's
+# model, so checked by their properties): panes come as early* on_time per
+# window, early counts only grow, at least one early pane was written while
+# the paced input ran, and the on-time counts add up to every row.
+t_job early_every
+if ! t_submit_wait "$T_JOBFILE" 60; then
+    failures+=("early_every: the job did not finish")
+else
+    t_check_job_finished
+    res=$T_TMP/out/early_every/results
+    t_check_published "$res"
+    # the final rows as the expectation: windowdiff then checks the pane
+    # order and that each window's last row is its on-time one
+    awk -F, 'FNR == 1 && NR == 1 { print } FNR > 1 && $5 == "on_time"' \
+        $(ls "$res"/part-*.csv | sort -V) >"$exp/early_every.csv"
+    t_windowdiff "$exp/early_every.csv" "$res" >/dev/null ||
+        failures+=("early_every: $(t_windowdiff "$exp/early_every.csv" "$res" | tail -n 4)")
+    read -r early total shrink < <(awk -F, 'FNR > 1 {
+            w = $1 "," $2
+            if ($5 == "early") n++
+            if ($5 == "on_time") t += $4
+            if (w in last && $4 < last[w]) s++
+            last[w] = $4
+        } END { print n + 0, t + 0, s + 0 }' $(ls "$res"/part-*.csv | sort -V))
+    [ "$early" -gt 0 ] || failures+=("early_every: no early pane in 3 s of input")
+    [ "$total" -eq 3000 ] || failures+=("early_every: the on-time counts add up to $total, not 3000")
+    [ "$shrink" -eq 0 ] || failures+=("early_every: $shrink panes show a smaller count than before")
+    t_log "early_every: $early early panes"
 fi
 
 # 11: six rows in, six rows counted (the expected windows say so too).

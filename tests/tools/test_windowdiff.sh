@@ -88,6 +88,36 @@ output "$tmp/dup2" part-2.csv "$hdr$all"
 output "$tmp/dup2" part-10.csv "${hdr}1,0,3600000,1,8.0,\n"
 expect 1 "--last-wins with a wrong last row" $wd --last-wins "$tmp/exp.csv" "$tmp/dup2"
 
+# A pane column: several rows per window without --last-wins, the last
+# one (pane included) is the final value, and panes keep their order.
+printf 'k,window_start,window_end,count,pane\nk,0,10,5,on_time\nk,20,30,1,late\n' > "$tmp/exp_pane.csv"
+ph='k,window_start,window_end,count,pane\n'
+output "$tmp/pane_ok" part-0.csv "${ph}k,0,10,2,early\nk,0,10,4,early\nk,0,10,5,on_time\nk,20,30,1,late\n"
+expect 0 "pane: early rows then the final one" $wd "$tmp/exp_pane.csv" "$tmp/pane_ok"
+output "$tmp/pane_last" part-0.csv "${ph}k,0,10,5,on_time\nk,20,30,1,late\nk,0,10,5,late\n"
+expect 1 "pane: the final row's pane differs" $wd "$tmp/exp_pane.csv" "$tmp/pane_last"
+output "$tmp/pane_order" part-0.csv "${ph}k,0,10,4,on_time\nk,0,10,5,early\nk,0,10,5,on_time\nk,20,30,1,late\n"
+expect 1 "pane: early after on_time" $wd "$tmp/exp_pane.csv" "$tmp/pane_order"
+output "$tmp/pane_twice" part-0.csv "${ph}k,0,10,5,on_time\nk,0,10,5,on_time\nk,20,30,1,late\n"
+expect 1 "pane: on_time twice" $wd "$tmp/exp_pane.csv" "$tmp/pane_twice"
+output "$tmp/pane_early" part-0.csv "${ph}k,0,10,5,on_time\nk,20,30,1,late\nk,40,50,1,early\n"
+expect 1 "pane: a window left with an early pane" $wd "$tmp/exp_pane.csv" "$tmp/pane_early"
+output "$tmp/pane_bad" part-0.csv "${ph}k,0,10,5,on_time\nk,20,30,1,lately\n"
+expect 1 "pane: an unknown pane" $wd "$tmp/exp_pane.csv" "$tmp/pane_bad"
+
+# sequence: every row in order per key; keys may interleave.
+printf 'k,window_start,window_end,count,pane\na,0,10,2,early\na,0,10,3,on_time\nb,0,10,1,on_time\na,10,20,1,on_time\n' > "$tmp/exp_seq.csv"
+output "$tmp/seq_ok" part-0.csv "${ph}b,0,10,1,on_time\na,0,10,2,early\n"
+output "$tmp/seq_ok" part-1.csv "${ph}a,0,10,3.0,on_time\na,10,20,1,on_time\n"
+expect 0 "sequence: equal, keys interleaved" $wd sequence "$tmp/exp_seq.csv" "$tmp/seq_ok"
+output "$tmp/seq_swap" part-0.csv "${ph}a,0,10,3,on_time\na,0,10,2,early\nb,0,10,1,on_time\na,10,20,1,on_time\n"
+expect 1 "sequence: two rows of a key swapped" $wd sequence "$tmp/exp_seq.csv" "$tmp/seq_swap"
+output "$tmp/seq_more" part-0.csv "${ph}a,0,10,2,early\na,0,10,3,on_time\nb,0,10,1,on_time\na,10,20,1,on_time\nb,0,10,1,late\n"
+expect 1 "sequence: a row too many" $wd sequence "$tmp/exp_seq.csv" "$tmp/seq_more"
+output "$tmp/seq_less" part-0.csv "${ph}a,0,10,3,on_time\nb,0,10,1,on_time\na,10,20,1,on_time\n"
+expect 1 "sequence: a row missing" $wd sequence "$tmp/exp_seq.csv" "$tmp/seq_less"
+expect 1 "sequence: missing directory" $wd sequence "$tmp/exp_seq.csv" "$tmp/nowhere"
+
 # An empty result equals an empty expectation only when there is output.
 printf 'k,window_start,window_end,count\n' > "$tmp/exp_empty.csv"
 output "$tmp/hdronly" part-0.csv 'k,window_start,window_end,count\n'

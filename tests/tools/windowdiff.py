@@ -15,6 +15,19 @@ and checks it against one expected file.
       --last-wins: DIR may hold several rows for a window (updates from
       allowed lateness); the last one in file order counts (files in
       natural name order, rows in file order).
+      A last column named `pane` (jobs with early results or allowed
+      lateness) implies --last-wins, and the panes of each window must come
+      in the order early* on_time late* (or late+ for a window opened by a
+      row after the watermark passed its end): the last row of a window is
+      its final value, and its pane is compared like any other column.
+
+  windowdiff.py sequence [--rel R] EXPECTED.csv DIR
+      Every row, in emission order. The header must be equal. The rows of
+      each key (the columns before window_start) must equal the expected
+      rows of that key, in the order listed, as they come in DIR (files in
+      natural name order, rows in file order); rows of different keys may
+      interleave. For jobs whose early panes, on-time rows and late updates
+      are all to be checked.
 
   windowdiff.py rows [--rel R] EXPECTED.csv DIR
       Rows (e.g. late rows): the header must be equal and the multiset of
@@ -143,6 +156,36 @@ def show(title, items):
         print(f"  ... and {len(items) - SHOW} more")
 
 
+PANE_RANK = {"early": 1, "on_time": 2, "late": 3}
+
+
+def pane_problems(eh, actual, n_id):
+    """Windows whose panes break early* on_time late* (or late+), or whose
+    last row is an early pane; actual rows are in output order."""
+    if not eh or eh[-1] != "pane":
+        return []
+    state = {}
+    names = {}
+    out = []
+    for path, line, fields in actual:
+        ident = tuple(norm(x) for x in fields[:n_id])
+        names[ident] = fields[:n_id]
+        pane = fields[-1]
+        rank = PANE_RANK.get(pane)
+        before = state.get(ident, 0)
+        if rank is None:
+            out.append(f"{os.path.basename(path)}:{line}: window {fields[:n_id]} pane {pane!r} "
+                       f"is none of early, on_time, late")
+        elif rank != 3 and before > 1:
+            out.append(f"{os.path.basename(path)}:{line}: window {fields[:n_id]} pane {pane} "
+                       f"after {'on_time' if before == 2 else 'late'}")
+        state[ident] = rank or before
+    for ident, rank in state.items():
+        if rank == 1:
+            out.append(f"window {names[ident]} ends with an early pane (no final value)")
+    return out
+
+
 def cmd_windows(args):
     eh, erows = read_csv(args.expected)
     if eh is None:
@@ -152,8 +195,10 @@ def cmd_windows(args):
         print(f"{args.expected}: header {eh} has no window_start/window_end")
         return 1
     n_id = eh.index("window_end") + 1
+    last_wins = args.last_wins or eh[-1] == "pane"
     problems = []
     actual = read_dir(args.dir, eh, problems)
+    panes = pane_problems(eh, actual, n_id)
 
     expected = {}
     for line, fields in erows:
@@ -162,7 +207,7 @@ def cmd_windows(args):
     duplicates = []
     for path, line, fields in actual:
         ident = tuple(norm(x) for x in fields[:n_id])
-        if ident in got and not args.last_wins:
+        if ident in got and not last_wins:
             duplicates.append(f"{os.path.basename(path)}:{line}: window {fields[:n_id]} again")
         got[ident] = fields
 
@@ -185,8 +230,51 @@ def cmd_windows(args):
     show("unexpected windows", [str(u) for u in unexpected])
     show("duplicate window rows", duplicates)
     show("value differences", values)
-    bad = len(problems) + len(missing) + len(unexpected) + len(duplicates) + len(values)
+    show("panes out of order", panes)
+    bad = (len(problems) + len(missing) + len(unexpected) + len(duplicates) + len(values) +
+           len(panes))
     print(f"windowdiff: {'EQUAL' if bad == 0 else f'{bad} differences'}")
+    return 1 if bad else 0
+
+
+def cmd_sequence(args):
+    eh, erows = read_csv(args.expected)
+    if eh is None:
+        print(f"{args.expected}: empty file (no header)")
+        return 1
+    if "window_start" not in eh:
+        print(f"{args.expected}: header {eh} has no window_start")
+        return 1
+    n_key = eh.index("window_start")
+    problems = []
+    actual = read_dir(args.dir, eh, problems)
+    exp = collections.defaultdict(list)
+    for line, fields in erows:
+        exp[tuple(norm(x) for x in fields[:n_key])].append(fields)
+    got = collections.defaultdict(list)
+    for path, line, fields in actual:
+        got[tuple(norm(x) for x in fields[:n_key])].append((path, line, fields))
+    diffs = []
+    for k in list(exp) + [k for k in got if k not in exp]:
+        e, a = exp.get(k, []), got.get(k, [])
+        for i in range(max(len(e), len(a))):
+            if i >= len(e):
+                path, line, fields = a[i]
+                diffs.append(f"{os.path.basename(path)}:{line}: row {i + 1} of key "
+                             f"{fields[:n_key]} not expected: {fields}")
+            elif i >= len(a):
+                diffs.append(f"row {i + 1} of key {e[i][:n_key]} missing: {e[i]}")
+            elif not all(close(x, y, args.rel) for x, y in zip(e[i], a[i][2])):
+                path, line, fields = a[i]
+                diffs.append(f"{os.path.basename(path)}:{line}: row {i + 1} of key "
+                             f"{fields[:n_key]}: expected {e[i]}, actual {fields}")
+    print(f"windowdiff sequence: {len(erows)} expected rows of {len(exp)} keys; "
+          f"{len(actual)} actual rows of {len(got)} keys in "
+          f"{len({p for p, _, _ in actual})} part files of {args.dir}")
+    show("malformed output", problems)
+    show("rows that differ, in order per key", diffs)
+    bad = len(problems) + len(diffs)
+    print(f"windowdiff sequence: {'EQUAL' if bad == 0 else f'{bad} differences'}")
     return 1 if bad else 0
 
 
@@ -274,7 +362,7 @@ def cmd_count(args):
 
 
 def main(argv):
-    modes = ("windows", "rows", "sum", "count")
+    modes = ("windows", "sequence", "rows", "sum", "count")
     if argv and argv[0] not in modes and argv[0] not in ("-h", "--help"):
         argv = ["windows"] + argv
     p = argparse.ArgumentParser(prog="windowdiff.py", description=__doc__,
@@ -285,6 +373,10 @@ def main(argv):
     w.add_argument("--rel", type=float, default=1e-9)
     w.add_argument("expected")
     w.add_argument("dir")
+    q = sub.add_parser("sequence")
+    q.add_argument("--rel", type=float, default=1e-9)
+    q.add_argument("expected")
+    q.add_argument("dir")
     r = sub.add_parser("rows")
     r.add_argument("--rel", type=float, default=1e-9)
     r.add_argument("expected")
@@ -297,8 +389,8 @@ def main(argv):
     c.add_argument("dir")
     args = p.parse_args(argv)
     try:
-        return {"windows": cmd_windows, "rows": cmd_rows, "sum": cmd_sum,
-                "count": cmd_count}[args.mode](args)
+        return {"windows": cmd_windows, "sequence": cmd_sequence, "rows": cmd_rows,
+                "sum": cmd_sum, "count": cmd_count}[args.mode](args)
     except NoOutput as e:
         print(f"windowdiff: {e}")
         return 1

@@ -108,6 +108,8 @@ static void minimal_job_gets_every_default(void)
     CU_ASSERT_EQUAL(j->n_keys, 0);
     CU_ASSERT_EQUAL(j->window.type, WEIR_WINDOW_NONE);
     CU_ASSERT_EQUAL(j->allowed_lateness_ms, 0);
+    CU_ASSERT_EQUAL(j->trigger.every_rows, 0);
+    CU_ASSERT_EQUAL(j->trigger.every_ms, 0);
     CU_ASSERT_EQUAL(j->late.policy, WEIR_LATE_DROP);
     CU_ASSERT_EQUAL(j->n_aggs, 0);
     CU_ASSERT_STRING_EQUAL(j->sink.path, BASE "/out");
@@ -258,6 +260,7 @@ static void every_section_is_read_into_its_fields(void)
               "  time_zone: \"-05:30\"\n"
               "window: {type: session, gap: 30m}\n"
               "allowed_lateness: 1d\n"
+              "trigger: {every_rows: 1000, every: 10s}\n"
               "aggregate: [{fn: count_distinct, field: zone}, {fn: max, field: ts}]\n"
               "sink: {path: /var/out, max_rows_per_second: 1000}\n"
               "batch: {max_rows: 1, max_bytes: 64, flush: 0}\n"
@@ -276,6 +279,8 @@ static void every_section_is_read_into_its_fields(void)
     CU_ASSERT_EQUAL(j->window.type, WEIR_WINDOW_SESSION);
     CU_ASSERT_EQUAL(j->window.gap_ms, 1800000);
     CU_ASSERT_EQUAL(j->allowed_lateness_ms, 86400000);
+    CU_ASSERT_EQUAL(j->trigger.every_rows, 1000);
+    CU_ASSERT_EQUAL(j->trigger.every_ms, 10000);
     CU_ASSERT_EQUAL(j->aggs[0].fn, WEIR_AGG_COUNT_DISTINCT);
     CU_ASSERT_STRING_EQUAL(j->aggs[0].as, "count_distinct_zone");
     CU_ASSERT_STRING_EQUAL(j->aggs[1].as, "max_ts");
@@ -555,8 +560,8 @@ static void an_unknown_key_is_refused_with_its_line_column_and_the_allowed_keys(
                "(expected one of: max_out_of_orderness, idle_timeout, max_drift)");
     EXPECT_ERR("source:\n  path: in.csv\n  schema:\n    - {name: ts, typ: timestamp}\n" SINK, 4, 18,
                "unknown key 'typ' in source.schema[1]");
-    /* DESIGN mentions later features; until they exist they are refused. */
-    EXPECT_ERR(SOURCE SINK "trigger: {every_rows: 10}\n", 8, 1, "unknown key 'trigger'");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: {every_row: 10}\n", 10, 11,
+               "unknown key 'every_row' in trigger (expected one of: every_rows, every)");
     EXPECT_ERR(SOURCE SINK "checkpoint: {storag: 'file:///x'}\n", 8, 14,
                "unknown key 'storag' in checkpoint");
     EXPECT_ERR(SOURCE SINK "checkpoint: {storage: 's3://bucket/x'}\n", 8, 23,
@@ -726,6 +731,72 @@ static void a_window_needs_aggregates_and_aggregates_need_a_window(void)
                "aggregate needs a window, and this job has none");
     EXPECT_ERR(SOURCE SINK "allowed_lateness: 1m\n", 8, 1, "allowed_lateness needs a window");
     EXPECT_ERR(SOURCE SINK "late: {policy: drop}\n", 8, 1, "late needs a window");
+}
+
+static void early_results_take_every_rows_every_or_both_and_need_a_window(void)
+{
+    EXPECT_OK(SOURCE SINK WINDOW);
+    CU_ASSERT_EQUAL(s_job.trigger.every_rows, 0);
+    CU_ASSERT_EQUAL(s_job.trigger.every_ms, 0);
+    CU_ASSERT_FALSE(weir_job_has_pane(&s_job));
+    EXPECT_OK(SOURCE SINK WINDOW "trigger: {every_rows: 2}\n");
+    CU_ASSERT_EQUAL(s_job.trigger.every_rows, 2);
+    CU_ASSERT_EQUAL(s_job.trigger.every_ms, 0);
+    CU_ASSERT_TRUE(weir_job_has_pane(&s_job));
+    EXPECT_OK(SOURCE SINK WINDOW "trigger: {every: 250ms}\n");
+    CU_ASSERT_EQUAL(s_job.trigger.every_rows, 0);
+    CU_ASSERT_EQUAL(s_job.trigger.every_ms, 250);
+    CU_ASSERT_TRUE(weir_job_has_pane(&s_job));
+    EXPECT_OK(SOURCE SINK WINDOW "trigger:\n  every_rows: 2_147_483_647\n  every: 1\n");
+    CU_ASSERT_EQUAL(s_job.trigger.every_rows, INT32_MAX);
+    CU_ASSERT_EQUAL(s_job.trigger.every_ms, 1);
+    /* allowed lateness alone brings the pane column too (on_time, late) */
+    EXPECT_OK(SOURCE SINK WINDOW "allowed_lateness: 1s\n");
+    CU_ASSERT_TRUE(weir_job_has_pane(&s_job));
+
+    EXPECT_ERR(SOURCE SINK "trigger: {every_rows: 2}\n", 8, 1,
+               "trigger needs a window (early results are partial values of open windows), and "
+               "this job has none (it passes rows through); add a window or remove trigger");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: {}\n", 10, 1,
+               "trigger names no early result; give every_rows: N, every: DURATION or both");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: 100\n", 10, 10,
+               "trigger must be a mapping such as {every_rows: 1000, every: 10s}, got '100'");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: {every_rows: 0}\n", 10, 23,
+               "trigger.every_rows 0 is out of range; use an integer from 1 to 2147483647");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: {every_rows: 2147483648}\n", 10, 23,
+               "trigger.every_rows 2147483648 is out of range");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: {every_rows: '2'}\n", 10, 23,
+               "trigger.every_rows must be an integer", "remove the quotes");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: {every: 0}\n", 10, 18,
+               "trigger.every must be greater than 0, got '0'");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: {every_rows: 2, every: 1.5s}\n", 10, 33,
+               "trigger.every must be a duration such as 250ms");
+    EXPECT_ERR(SOURCE SINK WINDOW "trigger: {every_rows: 2}\ntrigger: {every: 1s}\n", 11, 1,
+               "duplicate key 'trigger' at the top level (first at line 10)");
+}
+
+static void the_pane_column_name_is_taken_when_results_carry_it(void)
+{
+    const char *agg = "window: {type: tumbling, size: 1h}\naggregate: [{fn: count, as: pane}]\n";
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, SOURCE SINK "%s", agg);
+    EXPECT_OK(yaml); /* no pane column: the name is free */
+    snprintf(yaml, sizeof yaml, SOURCE SINK "%strigger: {every: 1s}\n", agg);
+    EXPECT_ERR(yaml, 9, 29,
+               "aggregate[1]: output name 'pane' clashes with the pane column that results carry "
+               "when a job has early results (trigger) or allowed_lateness",
+               "set a different as: NAME");
+    snprintf(yaml, sizeof yaml, SOURCE SINK "allowed_lateness: 10s\n%s", agg);
+    EXPECT_ERR(yaml, 10, 29, "output name 'pane' clashes with the pane column");
+#define PANE_SOURCE                                                                                \
+    "source:\n  path: in.csv\n  schema:\n    - {name: ts, type: timestamp}\n"                      \
+    "    - {name: pane, type: string}\n"
+    EXPECT_OK(PANE_SOURCE SINK "key_by: [pane]\n" WINDOW);
+    EXPECT_ERR(PANE_SOURCE SINK "key_by: [ts, pane]\n" WINDOW "trigger: {every_rows: 5}\n", 7, 14,
+               "key_by: key column 'pane' clashes with the pane column", "rename the column");
+    EXPECT_ERR(PANE_SOURCE SINK "key_by: pane\n" WINDOW "allowed_lateness: 1m\n", 7, 9,
+               "key column 'pane' clashes with the pane column");
+#undef PANE_SOURCE
 }
 
 /* ---- columns ----------------------------------------------------------- */
@@ -1314,6 +1385,10 @@ void test_jobspec_register(void)
                 a_sliding_window_needs_a_slide_no_larger_than_its_size);
     CU_add_test(s, "a window needs aggregates and aggregates need a window",
                 a_window_needs_aggregates_and_aggregates_need_a_window);
+    CU_add_test(s, "early results take every_rows, every or both and need a window",
+                early_results_take_every_rows_every_or_both_and_need_a_window);
+    CU_add_test(s, "the pane column name is taken when results carry it",
+                the_pane_column_name_is_taken_when_results_carry_it);
     CU_add_test(s, "a column not in the schema is refused with the schema's columns",
                 a_column_not_in_the_schema_is_refused_with_the_schemas_columns);
     CU_add_test(s, "event_time defaults to the only timestamp column",

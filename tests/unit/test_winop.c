@@ -475,6 +475,17 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     s_gen_rows(rows, c);
     weir_job_t job;
     s_job(&job, c->key_cfg, c->w, c->lateness, 16);
+    /* Early results, drawn from a generator of their own so that the rest
+     * of a seed's run stays the same. Not for sessions: their early panes
+     * are superseded as the sessions grow, which the model does not list.
+     * Early panes must not change the last row of any window. */
+    testrand_t tr;
+    testrand_seed(&tr, seed ^ 0x5EED7A11E5ull ^ (uint64_t)c->w.type << 40);
+    if (c->w.type != WEIR_WINDOW_SESSION) {
+        job.trigger.every_rows = testrand_below(&tr, 3) == 0 ? 1 + testrand_below(&tr, 4) : 0;
+        job.trigger.every_ms = testrand_below(&tr, 3) == 0 ? 1 + testrand_below(&tr, 40) : 0;
+    }
+    int64_t now_ms = 0;
 
     /* the model: W moves after every batch */
     model_t m = {
@@ -508,6 +519,7 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     if (c->late_file)
         CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, late_name, late_hdr, N_COLS, &late), 0);
     CU_ASSERT_EQUAL_FATAL(weir_winop_open(&job, s_st, cf, 0, 15, out, late, &op), 0);
+    bad += weir_winop_tick(op, now_ms) != 0;
     if (c->table)
         CU_ASSERT_EQUAL_FATAL(weir_winop_set_table_capacity(op, c->table), 0);
     weir_winop_set_retract_sink(op, retract);
@@ -525,6 +537,8 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
         owm = owm > omax - c->delay - 1 ? owm : omax - c->delay - 1;
         rc = weir_winop_advance(op, owm);
         bad += rc != 0;
+        now_ms += testrand_below(&tr, 30);
+        bad += weir_winop_tick(op, now_ms) != 0;
         if (c->flush_every && ++batches % c->flush_every == 0)
             bad += weir_winop_flush(op) != 0;
         uint32_t n = weir_winop_table_entries(op);
@@ -570,6 +584,10 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     bad += r.n != n_hdr;
     expect_t *last = calloc((size_t)n_exp + 1, sizeof *last);
     int extra = 0;
+    /* panes per window, in order: early* on_time late*, or late+ (a window
+     * that a row opened after W had passed its end) */
+    int pane_col = weir_job_has_pane(&job) ? n_hdr - 1 : -1, pane_bad = 0;
+    int *pane = calloc((size_t)n_exp + 1, sizeof *pane); /* 0 none, 1 early, 2 on_time, 3 late */
     while (s_read_csv(f, &r)) {
         int hit = -1;
         for (int i = 0; i < n_exp && hit < 0; i++) {
@@ -587,8 +605,26 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
         last[hit].n = r.n;
         last[hit].seen = 1;
         memcpy(last[hit].f, r.f, sizeof r.f);
+        if (pane_col >= 0) {
+            const char *p = r.f[pane_col];
+            int now = strcmp(p, "early") == 0     ? 1
+                      : strcmp(p, "on_time") == 0 ? 2
+                      : strcmp(p, "late") == 0    ? 3
+                                                  : 0;
+            int ok = now == 3 || (now > 0 && pane[hit] <= 1);
+            if (!ok && pane_bad++ < 3)
+                fprintf(stderr, "\nwindow %s,%s,%s: pane %s after %d\n", r.f[0], r.f[1], r.f[2], p,
+                        pane[hit]);
+            pane[hit] = now;
+        }
     }
     fclose(f);
+    for (int i = 0; i < n_exp && pane_col >= 0; i++)
+        if (pane[i] == 1 && pane_bad++ < 3) /* the last row must be final */
+            fprintf(stderr, "\nwindow %s,%s,%s: last pane early\n", exp[i].f[0], exp[i].f[1],
+                    exp[i].f[2]);
+    free(pane);
+    bad += pane_bad;
     bad += extra;
     for (int i = 0; i < n_exp; i++) {
         if (!last[i].seen) {
@@ -662,17 +698,19 @@ static int s_run(const run_cfg_t *c, uint64_t seed)
     }
     if (getenv("WEIR_TEST_VERBOSE"))
         fprintf(stderr,
-                "\nrun: window %d keys %d lateness %" PRId64 " batch %d table %u: %d windows, "
-                "%d stale, %d late, %" PRIu64 " rows out, peak %u",
-                c->w.type, c->key_cfg, c->lateness, c->batch_rows, c->table, m.n_wins, m.n_stale,
-                m.n_late, rows_out, peak);
+                "\nrun: window %d keys %d lateness %" PRId64 " batch %d table %u trigger %" PRId64
+                "/%" PRId64 "ms: %d windows, %d stale, %d late, %" PRIu64 " rows out, peak %u",
+                c->w.type, c->key_cfg, c->lateness, c->batch_rows, c->table, job.trigger.every_rows,
+                job.trigger.every_ms, m.n_wins, m.n_stale, m.n_late, rows_out, peak);
     if (bad)
         fprintf(stderr,
                 "\nwinop run failed: WEIR_TEST_SEED=%" PRIu64 " window %d size %" PRId64
                 " slide %" PRId64 " gap %" PRId64 " offset %" PRId64 " delay %" PRId64
-                " lateness %" PRId64 " keys %d batch %d table %u (%d windows, %d stale, %d late)\n",
+                " lateness %" PRId64 " keys %d batch %d table %u trigger %" PRId64 "/%" PRId64
+                "ms (%d windows, %d stale, %d late)\n",
                 seed, c->w.type, c->w.size_ms, c->w.slide_ms, c->w.gap_ms, c->w.offset_ms, c->delay,
-                c->lateness, c->key_cfg, c->batch_rows, c->table, m.n_wins, m.n_stale, m.n_late);
+                c->lateness, c->key_cfg, c->batch_rows, c->table, job.trigger.every_rows,
+                job.trigger.every_ms, m.n_wins, m.n_stale, m.n_late);
     free(exp);
     free(last);
     s_model_free(&m);
@@ -781,7 +819,7 @@ static void a_table_far_too_small_spills_to_rocksdb_with_equal_results(void)
 
 static const char *s_slurp(const char *name)
 {
-    static char buf[8192];
+    static char buf[32768];
     char path[160];
     snprintf(path, sizeof path, "%s/%s", s_dir, name);
     FILE *f = fopen(path, "r");
@@ -801,11 +839,16 @@ typedef struct {
     char out_name[32], late_name[32];
 } fixture_t;
 
-static void s_fixture(fixture_t *x, weir_window_t w, int64_t lateness, int key_cfg, int late_file)
+/* A fixture with early results (every_rows, every_ms: job->trigger) and a
+ * table of `table` windows (0 = the default). */
+static void s_fixture_trig(fixture_t *x, weir_window_t w, int64_t lateness, int key_cfg,
+                           int late_file, int64_t every_rows, int64_t every_ms, uint32_t table)
 {
     memset(x, 0, sizeof *x);
     s_job(&x->job, key_cfg, w, lateness, 16);
     x->job.n_aggs = 3; /* count, count_v, sum_v */
+    x->job.trigger.every_rows = every_rows;
+    x->job.trigger.every_ms = every_ms;
     int run = ++s_run_no;
     snprintf(x->out_name, sizeof x->out_name, "ex-%d.csv", run);
     snprintf(x->late_name, sizeof x->late_name, "ex-late-%d.csv", run);
@@ -819,7 +862,14 @@ static void s_fixture(fixture_t *x, weir_window_t w, int64_t lateness, int key_c
         CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, x->late_name, late_hdr, N_COLS, &x->late),
                               0);
     CU_ASSERT_EQUAL_FATAL(weir_winop_open(&x->job, s_st, cf, 0, 15, x->out, x->late, &x->op), 0);
+    if (table)
+        CU_ASSERT_EQUAL_FATAL(weir_winop_set_table_capacity(x->op, table), 0);
     x->b = weir_batch_new_for_job(&x->job, 16);
+}
+
+static void s_fixture(fixture_t *x, weir_window_t w, int64_t lateness, int key_cfg, int late_file)
+{
+    s_fixture_trig(x, w, lateness, key_cfg, late_file, 0, 0, 0);
 }
 
 static void s_feed(fixture_t *x, int64_t ts, int64_t k, double v)
@@ -889,10 +939,11 @@ static void a_late_update_within_lateness_emits_the_full_window_again(void)
     CU_ASSERT_EQUAL(weir_winop_late(x.op), 1);
     CU_ASSERT_EQUAL(weir_winop_table_entries(x.op), 0);
     s_fixture_done(&x);
-    CU_ASSERT_STRING_EQUAL(s_slurp(x.out_name), "k,window_start,window_end,count,count_v,sum_v\n"
-                                                "1,0,1000,2,2,3.0\n"
-                                                "1,0,1000,3,3,7.0\n"
-                                                "2,0,1000,1,1,8.0\n");
+    CU_ASSERT_STRING_EQUAL(s_slurp(x.out_name),
+                           "k,window_start,window_end,count,count_v,sum_v,pane\n"
+                           "1,0,1000,2,2,3.0,on_time\n"
+                           "1,0,1000,3,3,7.0,late\n"
+                           "2,0,1000,1,1,8.0,late\n");
 }
 
 static void sessions_of_one_key_merge_when_they_touch(void)
@@ -912,6 +963,255 @@ static void sessions_of_one_key_merge_when_they_touch(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(txt, "1,1000,1300,3,3,11.0\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(txt, "2,1000,1100,1,1,4.0\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(txt, "1,1400,1500,1,1,16.0\n"));
+}
+
+/* Lines of txt that end with suffix. */
+static int s_count_lines(const char *txt, const char *suffix)
+{
+    int n = 0;
+    size_t sl = strlen(suffix);
+    while (*txt) {
+        const char *nl = strchr(txt, '\n');
+        size_t len = nl ? (size_t)(nl - txt) : strlen(txt);
+        n += len >= sl && memcmp(txt + len - sl, suffix, sl) == 0;
+        txt += len + (nl != NULL);
+    }
+    return n;
+}
+
+static void every_n_rows_a_window_shows_its_partial_value_early_then_its_final_value(void)
+{
+    fixture_t x;
+    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = 10000, .slide_ms = 10000};
+    s_fixture_trig(&x, w, 0, 1, 0, 2, 0, 0);
+    s_feed(&x, 1000, 1, 1.0);
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 0);
+    s_feed(&x, 2000, 1, 2.0); /* two rows: emitted at once, and still open */
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 1);
+    s_feed(&x, 3000, 1, 4.0);
+    s_feed(&x, 1500, 2, 100.0); /* another key counts its own rows */
+    s_feed(&x, 4000, 1, 8.0);   /* two rows since the last pane */
+    s_feed(&x, 5000, 1, 16.0);
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 2);
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 2);
+    /* on time whatever came since the last pane: the final value */
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, 9999), 0);
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 4);
+    /* five rows of one window in one batch: a pane after the 2nd and 4th */
+    for (int i = 0; i < 5; i++) {
+        row_t r = {.ts = 20000 + i, .k = 1, .v = 1.0, .s_null = 1, .n_null = 1};
+        s_put_row(x.b, &r);
+    }
+    CU_ASSERT_EQUAL(weir_winop_process(x.op, x.b), 0);
+    weir_batch_clear(x.b);
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 4);
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, WEIR_TS_MAX), 0);
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 7);
+    s_fixture_done(&x);
+    const char *txt = s_slurp(x.out_name);
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "k,window_start,window_end,count,count_v,sum_v,pane\n"
+                                       "1,0,10000,2,2,3.0,early\n"
+                                       "1,0,10000,4,4,15.0,early\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "1,0,10000,5,5,31.0,on_time\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "2,0,10000,1,1,100.0,on_time\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "1,20000,30000,2,2,2.0,early\n"
+                                       "1,20000,30000,4,4,4.0,early\n"
+                                       "1,20000,30000,5,5,5.0,on_time\n"));
+
+    /* sliding windows: each window of a row counts for itself */
+    w = (weir_window_t){.type = WEIR_WINDOW_SLIDING, .size_ms = 2000, .slide_ms = 1000};
+    s_fixture_trig(&x, w, 0, 1, 0, 2, 0, 0);
+    s_feed(&x, 500, 1, 1.0);  /* [-1000, 1000) and [0, 2000) */
+    s_feed(&x, 1500, 1, 2.0); /* [0, 2000): its 2nd row; [1000, 3000): its 1st */
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 1);
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, WEIR_TS_MAX), 0);
+    s_fixture_done(&x);
+    txt = s_slurp(x.out_name);
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "pane\n1,0,2000,2,2,3.0,early\n"));
+    CU_ASSERT_EQUAL(s_count_lines(txt, ",early"), 1);
+    CU_ASSERT_EQUAL(s_count_lines(txt, ",on_time"), 3);
+}
+
+static void every_t_of_processing_time_emits_changed_windows_and_not_unchanged_ones(void)
+{
+    fixture_t x;
+    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = 10000, .slide_ms = 10000};
+    s_fixture_trig(&x, w, 0, 1, 0, 0, 100, 0);
+    CU_ASSERT_EQUAL(weir_winop_tick_due(x.op), INT64_MAX);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 5000), 0); /* the clock starts: 5100, 5200, ... */
+    s_feed(&x, 1000, 1, 1.0);
+    s_feed(&x, 2000, 2, 2.0);
+    CU_ASSERT_EQUAL(weir_winop_tick_due(x.op), 5100);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 5099), 0);
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 0);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 5100), 0); /* both changed */
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 2);
+    CU_ASSERT_EQUAL(weir_winop_tick_due(x.op), INT64_MAX);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 5200), 0); /* neither changed */
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 2);
+    s_feed(&x, 3000, 1, 4.0);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 5250), 0);
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 2);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 5300), 0); /* key 1 only */
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 3);
+    s_feed(&x, 4000, 1, 8.0);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 5999), 0); /* 5400..5900 missed: one pane, not six */
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 4);
+    s_feed(&x, 4500, 2, 16.0);
+    CU_ASSERT_EQUAL(weir_winop_tick_due(x.op), 6000); /* still on the grid */
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, 9999), 0);
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 6);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 6000), 0); /* fired windows have no early panes */
+    CU_ASSERT_EQUAL(weir_winop_rows_out(x.op), 6);
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 4);
+    s_fixture_done(&x);
+    const char *txt = s_slurp(x.out_name);
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "1,0,10000,1,1,1.0,early\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "2,0,10000,1,1,2.0,early\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "1,0,10000,2,2,5.0,early\n"
+                                       "1,0,10000,3,3,13.0,early\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "1,0,10000,3,3,13.0,on_time\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "2,0,10000,2,2,18.0,on_time\n"));
+}
+
+static void with_allowed_lateness_panes_go_early_on_time_then_late(void)
+{
+    fixture_t x;
+    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = 1000, .slide_ms = 1000};
+    s_fixture_trig(&x, w, 500, 1, 0, 2, 0, 0);
+    s_feed(&x, 100, 1, 1.0);
+    s_feed(&x, 200, 1, 2.0);
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, 999), 0); /* on time, though equal to the early pane */
+    s_feed(&x, 300, 1, 4.0);                           /* late updates: every row, not every 2nd */
+    s_feed(&x, 400, 1, 8.0);
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, 1499), 0);
+    s_fixture_done(&x);
+    CU_ASSERT_STRING_EQUAL(s_slurp(x.out_name),
+                           "k,window_start,window_end,count,count_v,sum_v,pane\n"
+                           "1,0,1000,2,2,3.0,early\n"
+                           "1,0,1000,2,2,3.0,on_time\n"
+                           "1,0,1000,3,3,7.0,late\n"
+                           "1,0,1000,4,4,15.0,late\n");
+}
+
+static void row_counts_survive_windows_spilled_to_rocksdb_and_back(void)
+{
+    fixture_t x;
+    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = 1000, .slide_ms = 1000};
+    s_fixture_trig(&x, w, 0, 1, 0, 3, 0, 4); /* 40 keys through a table of 4 windows */
+    for (int round = 0; round < 3; round++) {
+        CU_ASSERT_EQUAL(weir_winop_early(x.op), 0);
+        for (int k = 0; k < 40; k++)
+            s_feed(&x, 500, k, 1.0);
+        CU_ASSERT(weir_winop_table_entries(x.op) <= 4);
+    }
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 40); /* every window counted to 3 */
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, WEIR_TS_MAX), 0);
+    uint64_t stored = 1;
+    CU_ASSERT_EQUAL(weir_winop_stored_keys(x.op, &stored), 0);
+    CU_ASSERT_EQUAL(stored, 0);
+    s_fixture_done(&x);
+    const char *txt = s_slurp(x.out_name);
+    CU_ASSERT_EQUAL(s_count_lines(txt, ",3,3,3.0,early"), 40);
+    CU_ASSERT_EQUAL(s_count_lines(txt, ",3,3,3.0,on_time"), 40);
+    CU_ASSERT_EQUAL(s_count_lines(txt, ""), 81); /* the header and nothing else */
+}
+
+static void changed_windows_are_found_in_rocksdb_when_spilled(void)
+{
+    fixture_t x;
+    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = 1000, .slide_ms = 1000};
+    s_fixture_trig(&x, w, 0, 1, 0, 0, 10, 4);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 0), 0);
+    for (int k = 0; k < 40; k++)
+        s_feed(&x, 500, k, 1.0);
+    CU_ASSERT(weir_winop_table_entries(x.op) <= 4);
+    s_feed(&x, 550, 3, 1.0); /* spilled changed, read back: changed in memory only */
+    CU_ASSERT_EQUAL(weir_winop_tick_due(x.op), 10);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 10), 0); /* from memory and from RocksDB */
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 40);
+    CU_ASSERT_EQUAL(weir_winop_tick_due(x.op), INT64_MAX);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 20), 0);
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 40);
+    s_feed(&x, 600, 7, 2.0); /* read back from RocksDB, changed in memory */
+    for (int k = 20; k < 30; k++)
+        s_feed(&x, 700, k, 0.5); /* pushes key 7 out again, changed */
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 30), 0);
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 51);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 40), 0);
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 51);
+    /* changed again, spilled, and fired before any tick: the changed index
+     * empties with the firing */
+    for (int k = 0; k < 40; k++)
+        s_feed(&x, 800, k, 1.0);
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, WEIR_TS_MAX), 0);
+    uint64_t stored = 1;
+    CU_ASSERT_EQUAL(weir_winop_stored_keys(x.op, &stored), 0);
+    CU_ASSERT_EQUAL(stored, 0);
+    CU_ASSERT_EQUAL(weir_winop_tick(x.op, 50), 0);
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 51);
+    s_fixture_done(&x);
+    const char *txt = s_slurp(x.out_name);
+    CU_ASSERT_EQUAL(s_count_lines(txt, ",1,1,1.0,early"), 39);
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "\n3,0,1000,2,2,2.0,early\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "\n7,0,1000,2,2,3.0,early\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "\n25,0,1000,2,2,1.5,early\n"));
+    CU_ASSERT_EQUAL(s_count_lines(txt, ",on_time"), 40);
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "\n7,0,1000,3,3,4.0,on_time\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "\n25,0,1000,3,3,2.5,on_time\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "\n3,0,1000,3,3,3.0,on_time\n"));
+}
+
+static void an_early_session_merged_into_a_bigger_one_is_superseded(void)
+{
+    fixture_t x;
+    weir_window_t w = {.type = WEIR_WINDOW_SESSION, .gap_ms = 200};
+    s_fixture_trig(&x, w, 0, 1, 0, 2, 0, 0);
+    const char *hdr[3] = {"k", "window_start", "window_end"};
+    weir_csvsink_t *retract = NULL;
+    char retract_name[48];
+    snprintf(retract_name, sizeof retract_name, "%s.retract", x.out_name);
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, retract_name, hdr, 3, &retract), 0);
+    weir_winop_set_retract_sink(x.op, retract);
+    s_feed(&x, 1000, 1, 1.0); /* [1000, 1200) */
+    s_feed(&x, 1100, 1, 2.0); /* [1000, 1300): 2 rows, early */
+    s_feed(&x, 1450, 1, 4.0); /* [1450, 1650): 1 row */
+    CU_ASSERT_EQUAL(weir_winop_superseded(x.op), 0);
+    /* bridges both: a new window [1000, 1650) of 4 rows, 2 of them not yet
+     * shown by a pane (one of each part, as Flink sums count triggers) */
+    s_feed(&x, 1280, 1, 8.0);
+    CU_ASSERT_EQUAL(weir_winop_superseded(x.op), 1); /* [1000, 1300) was emitted */
+    CU_ASSERT_EQUAL(weir_winop_early(x.op), 2);
+    CU_ASSERT_EQUAL(weir_winop_advance(x.op, WEIR_TS_MAX), 0);
+    s_fixture_done(&x);
+    CU_ASSERT_EQUAL(weir_csvsink_close(&retract), 0);
+    CU_ASSERT_STRING_EQUAL(s_slurp(x.out_name),
+                           "k,window_start,window_end,count,count_v,sum_v,pane\n"
+                           "1,1000,1300,2,2,3.0,early\n"
+                           "1,1000,1650,4,4,15.0,early\n"
+                           "1,1000,1650,4,4,15.0,on_time\n");
+    CU_ASSERT_STRING_EQUAL(s_slurp(retract_name), "k,window_start,window_end\n1,1000,1300\n");
+}
+
+static void the_pane_column_comes_last_and_only_when_needed(void)
+{
+    weir_job_t job;
+    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = 1000, .slide_ms = 1000};
+    s_job(&job, 1, w, 0, 16);
+    const char *hdr[MAX_FIELDS];
+    CU_ASSERT_EQUAL(weir_winop_result_header(&job, hdr, MAX_FIELDS), 3 + N_AGGS);
+    CU_ASSERT_STRING_EQUAL(hdr[2 + N_AGGS], "avg_n");
+    job.trigger.every_rows = 10;
+    CU_ASSERT_EQUAL(weir_winop_result_header(&job, hdr, MAX_FIELDS), 4 + N_AGGS);
+    CU_ASSERT_STRING_EQUAL(hdr[3 + N_AGGS], "pane");
+    job.trigger.every_rows = 0;
+    job.trigger.every_ms = 1;
+    CU_ASSERT_EQUAL(weir_winop_result_header(&job, hdr, MAX_FIELDS), 4 + N_AGGS);
+    job.trigger.every_ms = 0;
+    job.allowed_lateness_ms = 1;
+    CU_ASSERT_EQUAL(weir_winop_result_header(&job, hdr, MAX_FIELDS), 4 + N_AGGS);
+    CU_ASSERT_STRING_EQUAL(hdr[3 + N_AGGS], "pane");
+    CU_ASSERT_EQUAL(weir_winop_result_header(&job, hdr, 2), 4 + N_AGGS); /* counts past cap */
 }
 
 static void rows_of_other_key_groups_are_refused(void)
@@ -1040,6 +1340,20 @@ void test_winop_register(void)
                 a_late_update_within_lateness_emits_the_full_window_again);
     CU_add_test(s, "sessions of one key merge when they touch",
                 sessions_of_one_key_merge_when_they_touch);
+    CU_add_test(s, "every N rows a window shows its partial value early, then its final value",
+                every_n_rows_a_window_shows_its_partial_value_early_then_its_final_value);
+    CU_add_test(s, "every T of processing time emits changed windows and not unchanged ones",
+                every_t_of_processing_time_emits_changed_windows_and_not_unchanged_ones);
+    CU_add_test(s, "with allowed lateness panes go early, on_time, then late",
+                with_allowed_lateness_panes_go_early_on_time_then_late);
+    CU_add_test(s, "row counts survive windows spilled to RocksDB and back",
+                row_counts_survive_windows_spilled_to_rocksdb_and_back);
+    CU_add_test(s, "changed windows are found in RocksDB when spilled",
+                changed_windows_are_found_in_rocksdb_when_spilled);
+    CU_add_test(s, "an early session merged into a bigger one is superseded",
+                an_early_session_merged_into_a_bigger_one_is_superseded);
+    CU_add_test(s, "the pane column comes last and only when needed",
+                the_pane_column_comes_last_and_only_when_needed);
     CU_add_test(s, "rows of other key groups are refused", rows_of_other_key_groups_are_refused);
     CU_add_test(s, "typed keys hash like key_encode and print as values",
                 typed_keys_hash_like_key_encode_and_print_as_values);
