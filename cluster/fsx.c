@@ -1,4 +1,5 @@
-/* fsx: mkdir -p and atomic replacement of a file. See fsx.h. */
+/* fsx: mkdir -p, atomic replacement of a file, renames that never replace.
+ * See fsx.h. */
 #include "fsx.h"
 
 #include <errno.h>
@@ -67,4 +68,30 @@ int weir_fs_write_atomic(const char *dir, const char *name, const void *data, si
         close(dfd);
     }
     return 0;
+}
+
+int weir_fs_rename_noreplace(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL)
+        return -errno;
+    /* The file system has no RENAME_NOREPLACE; link() refuses an existing
+     * name too. EINVAL also means "from is a parent of to", which link()
+     * then reports in its own way. */
+    if (link(from, to) != 0)
+        return -errno;
+    if (unlink(from) != 0)
+        return -errno;
+    return 0;
+}
+
+int weir_fs_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
 }
