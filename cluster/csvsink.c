@@ -12,6 +12,7 @@
 #include "csvsink.h"
 #include "fsx.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -34,7 +35,9 @@ struct weir_csvsink {
     int n_fields;     /* fields written in the current row */
     int last_empty;   /* the last field written was empty */
     int err;          /* first write error (-errno), sticky; 0 while healthy */
-    uint64_t rows;    /* rows ended, header excluded */
+    uint64_t rows;    /* rows ended in the current file, header excluded */
+    char **header;    /* n_cols owned copies of the column names, for rotation */
+    int n_cols;       /* >= 0 */
 };
 
 static int s_write_all(int fd, const char *p, size_t n)
@@ -110,7 +113,23 @@ static void s_free(weir_csvsink_t *s)
     free(s->tmp_path);
     free(s->final_path);
     free(s->buf);
+    for (int i = 0; i < s->n_cols; i++)
+        free(s->header[i]);
+    free(s->header);
     free(s);
+}
+
+/* Starts the current file with the header row (not counted in rows). */
+static int s_write_header(weir_csvsink_t *s)
+{
+    for (int i = 0; i < s->n_cols; i++)
+        weir_csvsink_str(s, s->header[i], strlen(s->header[i]));
+    if (s->n_cols > 0) {
+        uint64_t rows = s->rows;
+        weir_csvsink_end_row(s);
+        s->rows = rows;
+    }
+    return s->err;
 }
 
 int weir_csvsink_open(const char *dir, const char *name, const char *const *header, int n_cols,
@@ -139,9 +158,16 @@ int weir_csvsink_open_tagged(const char *dir, const char *name, const char *tag,
     s->tmp_path = s_join(dir, "", hidden, ".inprogress");
     s->final_path = s_join(dir, "", name, "");
     s->buf = malloc(S_BUF_BYTES);
-    if (!s->dir || !s->tmp_path || !s->final_path || !s->buf) {
+    s->header = calloc(n_cols > 0 ? (size_t)n_cols : 1, sizeof *s->header);
+    if (!s->dir || !s->tmp_path || !s->final_path || !s->buf || !s->header) {
         s_free(s);
         return -ENOMEM;
+    }
+    for (; s->n_cols < n_cols; s->n_cols++) {
+        if (!(s->header[s->n_cols] = strdup(header[s->n_cols]))) {
+            s_free(s);
+            return -ENOMEM;
+        }
     }
     s->fd = open(s->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (s->fd < 0) {
@@ -149,15 +175,7 @@ int weir_csvsink_open_tagged(const char *dir, const char *name, const char *tag,
         s_free(s);
         return rc;
     }
-    for (int i = 0; i < n_cols; i++)
-        weir_csvsink_str(s, header[i], strlen(header[i]));
-    if (n_cols > 0) {
-        uint64_t rows = s->rows;
-        weir_csvsink_end_row(s);
-        s->rows = rows;
-    }
-    if (s->err) {
-        rc = s->err;
+    if ((rc = s_write_header(s)) != 0) {
         weir_csvsink_discard(&s);
         return rc;
     }
@@ -356,14 +374,34 @@ uint64_t weir_csvsink_rows(const weir_csvsink_t *s)
     return s->rows;
 }
 
-static int s_fsync_dir(const char *dir)
+/* Makes the current file durable and gives it the name path (never
+ * replacing a file), then fsyncs the directory. The descriptor is closed
+ * in every case; an error is remembered (sticky). */
+static int s_publish(weir_csvsink_t *s, const char *path)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
+    int rc = s_flush(s);
+    if (!rc && fsync(s->fd) != 0)
+        rc = -errno;
+    if (s->fd >= 0 && close(s->fd) != 0 && !rc)
+        rc = -errno;
+    s->fd = -1;
+    /* Publishing never replaces a file: a part file of that name written
+     * by another job (two jobs whose directories are one through a link)
+     * makes this one fail, instead of one silently overwriting the other. */
+    if (!rc)
+        rc = weir_fs_rename_noreplace(s->tmp_path, path);
+    if (!rc)
+        rc = weir_fs_fsync_dir(s->dir);
+    if (rc && !s->err)
+        s->err = rc;
     return rc;
+}
+
+static char *s_sibling(const weir_csvsink_t *s, const char *name)
+{
+    if (!name[0] || strchr(name, '/'))
+        return NULL;
+    return s_join(s->dir, "", name, "");
 }
 
 int weir_csvsink_close(weir_csvsink_t **ps)
@@ -372,21 +410,47 @@ int weir_csvsink_close(weir_csvsink_t **ps)
         return 0;
     weir_csvsink_t *s = *ps;
     *ps = NULL;
-    int rc = s_flush(s);
-    if (!rc && fsync(s->fd) != 0)
-        rc = -errno;
-    if (close(s->fd) != 0 && !rc)
-        rc = -errno;
-    s->fd = -1;
-    /* Publishing never replaces a file: a part file of that name written
-     * by another job (two jobs whose directories are one through a link)
-     * makes this one fail, instead of one silently overwriting the other. */
-    if (!rc && renameat2(AT_FDCWD, s->tmp_path, AT_FDCWD, s->final_path, RENAME_NOREPLACE) != 0)
-        rc = -errno;
-    if (!rc)
-        rc = s_fsync_dir(s->dir);
+    int rc = s_publish(s, s->final_path);
     s_free(s);
     return rc;
+}
+
+int weir_csvsink_close_as(weir_csvsink_t **ps, const char *name)
+{
+    if (!ps || !*ps)
+        return 0;
+    char *path = s_sibling(*ps, name);
+    if (!path)
+        return name[0] && !strchr(name, '/') ? -ENOMEM : -EINVAL;
+    weir_csvsink_t *s = *ps;
+    *ps = NULL;
+    int rc = s_publish(s, path);
+    free(path);
+    s_free(s);
+    return rc;
+}
+
+int weir_csvsink_rotate(weir_csvsink_t *s, const char *name)
+{
+    assert(s->n_fields == 0); /* between rows only */
+    if (s->err)
+        return s->err;
+    char *path = s_sibling(s, name);
+    if (!path)
+        return name[0] && !strchr(name, '/') ? -ENOMEM : -EINVAL;
+    int rc = s_publish(s, path);
+    free(path);
+    if (rc)
+        return rc;
+    s->rows = 0;
+    s->n_fields = 0;
+    s->last_empty = 0;
+    s->fd = open(s->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->fd < 0) {
+        s->err = -errno;
+        return s->err;
+    }
+    return s_write_header(s);
 }
 
 void weir_csvsink_discard(weir_csvsink_t **ps)

@@ -8,6 +8,12 @@
  * back to the same value ("%.17g" trimmed: 1.5, 0.1, 12.35). NULL is an
  * empty field. One thread owns a sink.
  *
+ * A sink may also publish under another name than the one it was opened
+ * with (weir_csvsink_close_as), or publish what it holds and go on in a
+ * fresh in-progress file with the same header (weir_csvsink_rotate): the
+ * exactly-once file sink (filesink.h) uses both to cut one part file per
+ * checkpoint without its caller ever holding a stale writer.
+ *
  * Text conventions (they follow the reference oracle, which is Python):
  * rows end with LF (as Python's csv module with lineterminator "\n"), not
  * RFC 4180's CRLF; doubles are laid out like Python's repr(): integral
@@ -64,6 +70,8 @@ int weir_csvsink_bool(weir_csvsink_t *s, int v);
  * epoch ms, BOOL as true/false). */
 int weir_csvsink_batch_row(weir_csvsink_t *s, const weir_batch_t *b, uint32_t row);
 
+/* Rows ended in the current file (since open or the last rotation),
+ * header excluded. */
 uint64_t weir_csvsink_rows(const weir_csvsink_t *s);
 
 /* Writes the buffered rows to the in-progress file (no fsync): call
@@ -76,6 +84,20 @@ int weir_csvsink_flush(weir_csvsink_t *s);
  * name exists (publishing never replaces one); the in-progress file is
  * then left for inspection. */
 int weir_csvsink_close(weir_csvsink_t **s);
+
+/* As weir_csvsink_close, but publishes as dir/name instead of the name
+ * given at open. name: no '/', not empty; otherwise -EINVAL (or -ENOMEM
+ * when the path cannot be built), and the sink is left open. */
+int weir_csvsink_close_as(weir_csvsink_t **s, const char *name);
+
+/* Between rows: flushes, fsyncs, renames the in-progress file to dir/name
+ * (never replacing a file: -EEXIST), fsyncs the directory, then opens a
+ * new in-progress file under the same hidden name and writes the header;
+ * rows count from 0 again. Returns 0 or -errno. A bad name (as in
+ * weir_csvsink_close_as) changes nothing; every other error is sticky:
+ * the sink accepts no more rows, and the in-progress file (the unpublished
+ * rows, or the fresh file) is left as it is until discard. */
+int weir_csvsink_rotate(weir_csvsink_t *s, const char *name);
 
 /* Frees without publishing (the in-progress file is removed). */
 void weir_csvsink_discard(weir_csvsink_t **s);

@@ -87,6 +87,22 @@ int weir_fs_write_full(int fd, const void *data, size_t len)
     return 0;
 }
 
+int weir_fs_rename_noreplace(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL)
+        return -errno;
+    /* The file system has no RENAME_NOREPLACE; link() refuses an existing
+     * name too. EINVAL also means "from is a parent of to", which link()
+     * then reports in its own way. */
+    if (link(from, to) != 0)
+        return -errno;
+    if (unlink(from) != 0)
+        return -errno;
+    return 0;
+}
+
 int weir_fs_fsync_dir(const char *dir)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

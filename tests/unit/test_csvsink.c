@@ -1,6 +1,6 @@
-/* csvsink: part files appear under their final name only when closed,
- * values are quoted per RFC 4180, doubles read back exactly and look like
- * Python's repr (the oracle's), NULL is an empty field. */
+/* csvsink: part files appear under their final name only when closed (or
+ * rotated), values are quoted per RFC 4180, doubles read back exactly and
+ * look like Python's repr (the oracle's), NULL is an empty field. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <ftw.h>
@@ -262,6 +262,63 @@ static void publishing_never_replaces_a_file(void)
     unlink(final);
 }
 
+static void rotation_publishes_the_rows_and_goes_on_in_a_new_file_with_the_header(void)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/rot", s_dir);
+    const char *hdr[] = {"k", "v"};
+    weir_csvsink_t *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open_tagged(dir, "p.csv", "t", hdr, 2, &s), 0);
+    weir_csvsink_i64(s, 1);
+    weir_csvsink_str(s, "a", 1);
+    weir_csvsink_end_row(s);
+    CU_ASSERT_EQUAL(weir_csvsink_rotate(s, "one.csv"), 0);
+    CU_ASSERT_EQUAL(weir_csvsink_rows(s), 0);
+    weir_csvsink_i64(s, 2);
+    weir_csvsink_str(s, "b", 1);
+    weir_csvsink_end_row(s);
+    CU_ASSERT_EQUAL(weir_csvsink_rotate(s, "a/b"), -EINVAL); /* nothing changes */
+    CU_ASSERT_EQUAL(weir_csvsink_rotate(s, "two.csv"), 0);
+    CU_ASSERT_EQUAL(weir_csvsink_rotate(s, "empty.csv"), 0); /* the header alone */
+    char path[192];
+    snprintf(path, sizeof path, "%s/one.csv", dir);
+    CU_ASSERT_STRING_EQUAL(s_slurp(path), "k,v\n1,a\n");
+    snprintf(path, sizeof path, "%s/two.csv", dir);
+    CU_ASSERT_STRING_EQUAL(s_slurp(path), "k,v\n2,b\n");
+    snprintf(path, sizeof path, "%s/empty.csv", dir);
+    CU_ASSERT_STRING_EQUAL(s_slurp(path), "k,v\n");
+    /* a taken name fails and the sink stays failed, its rows kept */
+    weir_csvsink_i64(s, 3);
+    weir_csvsink_str(s, "c", 1);
+    weir_csvsink_end_row(s);
+    CU_ASSERT_EQUAL(weir_csvsink_rotate(s, "one.csv"), -EEXIST);
+    CU_ASSERT_EQUAL(weir_csvsink_i64(s, 4), -EEXIST);
+    snprintf(path, sizeof path, "%s/.t.p.csv.inprogress", dir);
+    CU_ASSERT_STRING_EQUAL(s_slurp(path), "k,v\n3,c\n");
+    CU_ASSERT_EQUAL(weir_csvsink_close(&s), -EEXIST);
+    snprintf(path, sizeof path, "%s/p.csv", dir);
+    CU_ASSERT(!s_exists(path));
+}
+
+static void close_as_publishes_under_another_name(void)
+{
+    const char *hdr[] = {"a"};
+    weir_csvsink_t *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(weir_csvsink_open(s_dir, "x.csv", hdr, 1, &s), 0);
+    weir_csvsink_str(s, "1", 1);
+    weir_csvsink_end_row(s);
+    CU_ASSERT_EQUAL(weir_csvsink_close_as(&s, ""), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s); /* still open */
+    CU_ASSERT_EQUAL(weir_csvsink_close_as(&s, "y.csv"), 0);
+    CU_ASSERT_PTR_NULL(s);
+    char path[192];
+    snprintf(path, sizeof path, "%s/x.csv", s_dir);
+    CU_ASSERT(!s_exists(path));
+    snprintf(path, sizeof path, "%s/y.csv", s_dir);
+    CU_ASSERT_STRING_EQUAL(s_slurp(path), "a\n1\n");
+    unlink(path);
+}
+
 void test_csvsink_register(void)
 {
     CU_pSuite s = CU_add_suite("csvsink", s_setup, s_teardown);
@@ -277,4 +334,7 @@ void test_csvsink_register(void)
                 batch_rows_are_written_with_typed_values);
     CU_add_test(s, "a directory that is a file is an error",
                 a_directory_that_is_a_file_is_an_error);
+    CU_add_test(s, "rotation publishes the rows and goes on in a new file with the header",
+                rotation_publishes_the_rows_and_goes_on_in_a_new_file_with_the_header);
+    CU_add_test(s, "close_as publishes under another name", close_as_publishes_under_another_name);
 }

@@ -1,5 +1,6 @@
 /* fsx: directories are made with their parents, files are replaced
- * whole, writes are written in full, and directories can be fsynced. */
+ * whole, writes are written in full, directories can be fsynced, and a
+ * rename that must not replace refuses an existing name. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -79,6 +80,30 @@ static void writes_are_full_and_directories_fsync(void)
     rmdir(dir);
 }
 
+static void a_rename_never_replaces_a_file(void)
+{
+    char dir[] = "/tmp/weir-fsx-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    CU_ASSERT_EQUAL(weir_fs_write_atomic(dir, "a", "first", 5), 0);
+    CU_ASSERT_EQUAL(weir_fs_write_atomic(dir, "b", "second", 6), 0);
+    char a[128], b[128], c[128];
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    snprintf(c, sizeof c, "%s/c", dir);
+    CU_ASSERT_EQUAL(weir_fs_rename_noreplace(a, b), -EEXIST);
+    CU_ASSERT_EQUAL(access(a, F_OK), 0); /* both stay */
+    CU_ASSERT_EQUAL(weir_fs_rename_noreplace(a, c), 0);
+    CU_ASSERT_NOT_EQUAL(access(a, F_OK), 0);
+    CU_ASSERT_EQUAL(access(c, F_OK), 0);
+    CU_ASSERT_EQUAL(weir_fs_rename_noreplace(a, c), -ENOENT);
+    CU_ASSERT_EQUAL(weir_fs_fsync_dir(dir), 0);
+    CU_ASSERT_EQUAL(weir_fs_fsync_dir("/nonexistent-weir-dir"), -ENOENT);
+    CU_ASSERT_EQUAL(weir_fs_fsync_dir(b), -ENOTDIR);
+    unlink(b);
+    unlink(c);
+    rmdir(dir);
+}
+
 void test_fsx_register(void)
 {
     CU_pSuite s = CU_add_suite("fsx", NULL, NULL);
@@ -86,4 +111,5 @@ void test_fsx_register(void)
                 directories_are_made_with_their_parents);
     CU_add_test(s, "a file is replaced whole", a_file_is_replaced_whole);
     CU_add_test(s, "writes are full and directories fsync", writes_are_full_and_directories_fsync);
+    CU_add_test(s, "a rename never replaces a file", a_rename_never_replaces_a_file);
 }
