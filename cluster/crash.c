@@ -18,6 +18,7 @@ static const char *const s_points[] = {
     "sink.precommitted",
     "sink.publishing",
     "sink.published",
+    "coord.durable",
 };
 
 typedef struct {

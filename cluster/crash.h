@@ -30,6 +30,8 @@
  *   sink.publishing    filesink  first of several pending files of one
  *                                commit published, before the others
  *   sink.published     filesink  every pending file of the commit published
+ *   coord.durable      coordinator  the checkpoint's metadata is durable, the
+ *                                nodes are not told yet that it completed
  *                                and the directory fsynced
  *
  * N is the checkpoint the step belongs to: the one pre-committed, or the

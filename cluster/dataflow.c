@@ -14,6 +14,7 @@
 #include "dataflow.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
 #include <pthread.h>
@@ -34,6 +35,7 @@
 #include "gensrc.h"
 #include "hist.h"
 #include "err.h"
+#include "filesink.h"
 #include "filter.h"
 #include "fsx.h"
 #include "keygroup.h"
@@ -1009,11 +1011,164 @@ static void s_held_free(s_held_t *h, uint32_t n_inputs)
     free(h);
 }
 
+/* Fetches the blob of file f from the coordinator into path (FetchBlob,
+ * 1 MiB at a time) and checks its hash. 0 or an error (err filled). */
+static int s_fetch_file(void *sock, const weir_ck_file_t *f, const char *path, char *err,
+                        size_t err_cap)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, err_cap, "cannot create %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    int rc = 0;
+    uint64_t off = 0;
+    while (off < f->size_bytes && !rc) {
+        Weir__V1__FetchBlob fb = WEIR__V1__FETCH_BLOB__INIT;
+        fb.hash.data = (uint8_t *)f->hash.b;
+        fb.hash.len = WEIR_CK_HASH_BYTES;
+        fb.offset = off;
+        fb.max_bytes = 1u << 20;
+        Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
+        e.body_case = WEIR__V1__ENVELOPE__BODY_FETCH_BLOB;
+        e.fetch_blob = &fb;
+        if ((rc = weir_wire_send(sock, NULL, 0, &e)) != 0) {
+            snprintf(err, err_cap, "cannot ask the coordinator for state file %s", f->name);
+            break;
+        }
+        zmq_pollitem_t p = {.socket = sock, .events = ZMQ_POLLIN};
+        if (zmq_poll(&p, 1, 30000) <= 0) {
+            rc = WEIR_ETIMEDOUT;
+            snprintf(err, err_cap, "the coordinator did not send state file %s", f->name);
+            break;
+        }
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        Weir__V1__Envelope *r = NULL;
+        if (zmq_msg_recv(&m, sock, 0) < 0 ||
+            weir_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), &r) != 0) {
+            zmq_msg_close(&m);
+            rc = WEIR_EPROTO;
+            snprintf(err, err_cap, "malformed answer while fetching state file %s", f->name);
+            break;
+        }
+        zmq_msg_close(&m);
+        if (r->body_case != WEIR__V1__ENVELOPE__BODY_STATE_CHUNK || r->state_chunk->offset != off ||
+            r->state_chunk->data.len == 0) {
+            rc = WEIR_ENOTFOUND;
+            snprintf(err, err_cap,
+                     "the coordinator has no state file %s of this checkpoint any more (was it "
+                     "collected, or the storage directory changed?)",
+                     f->name);
+        } else if ((rc = weir_fs_write_full(fd, r->state_chunk->data.data,
+                                            r->state_chunk->data.len)) != 0) {
+            snprintf(err, err_cap, "cannot write %s: %s", path, strerror(-rc));
+        } else {
+            off += r->state_chunk->data.len;
+        }
+        weir_wire_free(r);
+    }
+    close(fd);
+    if (rc)
+        return rc;
+    weir_ck_hash_t h;
+    uint64_t size = 0;
+    if ((rc = weir_ck_hash_file(path, &h, &size)) != 0 || size != f->size_bytes ||
+        !weir_ck_hash_eq(&h, &f->hash)) {
+        snprintf(err, err_cap, "state file %s arrived damaged (hash or size differs)", f->name);
+        return rc ? rc : WEIR_EPROTO;
+    }
+    return 0;
+}
+
+/* A restored keyed task: copies the key groups it owns from the state of
+ * every keyed task of the checkpoint that held some of them (fetched from
+ * the coordinator), then lets the operator learn its windows and the
+ * watermark of the cut. 0 or an error (err filled). */
+static int s_win_restore(s_task_t *t, weir_winop_t *op, char *err, size_t err_cap)
+{
+    weir_df_t *df = t->df;
+    uint32_t first = t->spec.plan.kg_first, last = t->spec.plan.kg_last;
+    int64_t wm = WEIR_TS_MIN;
+    int rc = 0;
+    void *sock = NULL;
+    char base[WEIR_PATH_MAX];
+    snprintf(base, sizeof base, "%s/restore/%s-a%u-t%u", df->data_dir, df->job_id, df->attempt,
+             t->spec.plan.index);
+    weir_fs_rmtree(base);
+    for (uint32_t i = 0; i < df->restore.n_tasks && !rc; i++) {
+        const weir_ck_task_snap_t *s = &df->restore.tasks[i];
+        if (s->kind != WEIR_TASK_WINDOW)
+            continue;
+        if (!s->finished && s->watermark_ms > wm)
+            wm = s->watermark_ms;
+        if (s->n_files == 0 || s->kg_last < first || s->kg_first > last)
+            continue;
+        if (!sock) {
+            sock = zmq_socket(df->zctx, ZMQ_DEALER);
+            int linger = 0;
+            int64_t maxmsg = WEIR_WIRE_MAX_MSG;
+            if (sock) {
+                zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+                zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+            }
+            if (!sock || zmq_connect(sock, df->coordinator) != 0) {
+                snprintf(err, err_cap, "cannot reach the coordinator at %s to fetch state",
+                         df->coordinator);
+                rc = WEIR_ETIMEDOUT;
+                break;
+            }
+        }
+        char dir[WEIR_PATH_MAX + 16];
+        snprintf(dir, sizeof dir, "%s/%u", base, s->task);
+        if ((rc = weir_fs_mkdirs(dir)) != 0) {
+            snprintf(err, err_cap, "cannot create %s: %s", dir, strerror(-rc));
+            break;
+        }
+        for (uint32_t j = 0; j < s->n_files && !rc; j++) {
+            char path[WEIR_PATH_MAX + 96];
+            snprintf(path, sizeof path, "%s/%s", dir, s->files[j].name);
+            rc = s_fetch_file(sock, &s->files[j], path, err, err_cap);
+        }
+        if (rc)
+            break;
+        uint32_t from = s->kg_first > first ? s->kg_first : first;
+        uint32_t to = s->kg_last < last ? s->kg_last : last;
+        uint64_t n_keys = 0;
+        char serr[512] = "";
+        rc = weir_state_restore_range(df->state, dir, s->cf, weir_winop_cf(op), from, to, &n_keys,
+                                      serr, sizeof serr);
+        if (rc)
+            snprintf(err, err_cap, "restoring key groups %u-%u from checkpoint %s/%llu: %s", from,
+                     to, df->restore.job, (unsigned long long)df->restore.id, serr);
+    }
+    if (sock)
+        zmq_close(sock);
+    weir_fs_rmtree(base);
+    if (!rc && (rc = weir_winop_restored(op, wm)) != 0)
+        snprintf(err, err_cap, "restoring window timers: %s", weir_strerror(rc));
+    return rc;
+}
+
+/* Checkpoint `done` completed: the task's pending output up to it is
+ * published. */
+static int s_win_commit(weir_filesink_t *rfs, weir_filesink_t *lfs, uint64_t done, char *err,
+                        size_t err_cap)
+{
+    char serr[512] = "";
+    int rc = rfs ? weir_filesink_commit(rfs, done, serr, sizeof serr) : 0;
+    if (!rc && lfs)
+        rc = weir_filesink_commit(lfs, done, serr, sizeof serr);
+    if (rc)
+        snprintf(err, err_cap, "publishing checkpoint %llu: %s", (unsigned long long)done, serr);
+    return rc;
+}
+
 /* The synchronous part of a keyed task's checkpoint `id`: the window
  * state goes to RocksDB, the task's part is recorded for the I/O thread
  * and CK_TASK posted. 0, WEIR_ECANCELED or an error (err filled). */
-static int s_win_snapshot(s_task_t *t, weir_winop_t *op, weir_csvsink_t *results,
-                          weir_csvsink_t *late, uint64_t id, int64_t task_wm, int64_t align_us,
+static int s_win_snapshot(s_task_t *t, weir_winop_t *op, weir_filesink_t *rfs,
+                          weir_filesink_t *lfs, uint64_t id, int64_t task_wm, int64_t align_us,
                           char *err, size_t err_cap)
 {
     int64_t s0 = s_now_ns();
@@ -1045,8 +1200,14 @@ static int s_win_snapshot(s_task_t *t, weir_winop_t *op, weir_csvsink_t *results
         snprintf(snap.cf, sizeof snap.cf, "%s/%u/w%u", df->job_id, df->attempt,
                  t->spec.plan.keyed_index);
     }
-    (void)results;
-    (void)late;
+    /* The output written before the cut: pending for checkpoint id. */
+    char serr[512] = "";
+    if ((rc = weir_filesink_precommit(rfs, id, serr, sizeof serr)) != 0 ||
+        (lfs && (rc = weir_filesink_precommit(lfs, id, serr, sizeof serr)) != 0)) {
+        snprintf(err, err_cap, "checkpoint %llu: %s", (unsigned long long)id, serr);
+        weir_state_ckfiles_free(&snap.files);
+        return rc;
+    }
     snap.sync_us = (uint64_t)((s_now_ns() - s0) / 1000);
     pthread_mutex_lock(&t->ck_mu);
     weir_state_ckfiles_free(&t->ck.files); /* a snapshot nobody took (aborted) */
@@ -1064,7 +1225,9 @@ static void *s_window_main(void *arg)
     uint32_t k = t->spec.plan.keyed_index;
     char err[512] = "";
     int rc = 0, end = WEIR_DF_FAILED; /* how the task ends */
-    weir_csvsink_t *results = NULL, *late = NULL;
+    weir_csvsink_t *results = NULL, *late = NULL; /* the writers of rfs and lfs */
+    weir_filesink_t *rfs = NULL, *lfs = NULL;
+    uint64_t committed = 0, last_pre = 0; /* checkpoints published / pre-committed */
     weir_winop_t *op = NULL;
     weir_wm_t *wm = weir_wm_new(S);
     weir_batch_t *scratch = weir_batch_new_for_job(job, (uint32_t)job->batch.max_rows);
@@ -1089,29 +1252,31 @@ static void *s_window_main(void *arg)
     } else {
         nh = weir_winop_result_header(job, hdr, (int)(sizeof hdr / sizeof hdr[0]));
     }
-    char name[64];
-    snprintf(name, sizeof name, "part-%u.csv", k);
+    /* Output goes through the exactly-once file sink (cluster/filesink):
+     * pre-committed at each checkpoint, published when it completes, and
+     * the last part when the input ends. */
     char tag[96];
     snprintf(tag, sizeof tag, "%s-%u", df->job_id, df->attempt);
-    rc = weir_csvsink_open_tagged(job->sink.path, name, tag, hdr, nh, &results);
+    char serr[512] = "";
+    rc = weir_filesink_open(job->sink.path, k, tag, hdr, nh, &rfs, serr, sizeof serr);
     if (rc) {
-        snprintf(err, sizeof err, "cannot open the result file in %s: %s", job->sink.path,
-                 weir_strerror(rc));
+        snprintf(err, sizeof err, "cannot open the result file: %s", serr);
         goto fail;
     }
+    results = weir_filesink_writer(rfs);
     if (!pass && job->late.policy == WEIR_LATE_FILE) {
         const char *lh[WEIR_MAX_COLS];
         for (int i = 0; i < job->source.n_fields; i++)
             lh[i] = job->source.fields[i].name;
         char late_tag[112]; /* its own in-progress name, even if late.path aliases sink.path */
         snprintf(late_tag, sizeof late_tag, "%s-late", tag);
-        rc = weir_csvsink_open_tagged(job->late.path, name, late_tag, lh, job->source.n_fields,
-                                      &late);
+        rc = weir_filesink_open(job->late.path, k, late_tag, lh, job->source.n_fields, &lfs, serr,
+                                sizeof serr);
         if (rc) {
-            snprintf(err, sizeof err, "cannot open the late file in %s: %s", job->late.path,
-                     weir_strerror(rc));
+            snprintf(err, sizeof err, "cannot open the late file: %s", serr);
             goto fail;
         }
+        late = weir_filesink_writer(lfs);
     }
     char cf[160];
     snprintf(cf, sizeof cf, "%s/%u/w%u", df->job_id, df->attempt, k);
@@ -1122,6 +1287,10 @@ static void *s_window_main(void *arg)
         snprintf(err, sizeof err, "cannot open window state: %s", weir_strerror(rc));
         goto fail;
     }
+    if (op && df->restore.n_tasks > 0 && (rc = s_win_restore(t, op, err, sizeof err)) != 0)
+        goto fail;
+    if (df->restore.n_tasks > 0)
+        committed = last_pre = df->restore.id;
     int64_t started_ns = s_now_ns(), lat_published = started_ns;
     uint64_t pass_rows = 0;
     static _Thread_local weir_hist_t lat; /* 9 KB: not on the stack */
@@ -1152,6 +1321,12 @@ static void *s_window_main(void *arg)
     while (!weir_wm_all_finished(wm)) {
         if (atomic_load(&df->cancel))
             goto canceled;
+        uint64_t done = atomic_load(&df->ck_completed);
+        if (done > committed) {
+            if ((rc = s_win_commit(rfs, lfs, done, err, sizeof err)) != 0)
+                goto fail;
+            committed = done;
+        }
         /* Held frames of inputs no longer blocked come first, in order. */
         bool from_held = false;
         for (uint32_t c = 0; n_held > 0 && c < S && !from_held; c++) {
@@ -1297,12 +1472,13 @@ static void *s_window_main(void *arg)
         }
         if (aligning && n_blocked + n_fin == S) {
             /* Every input delivered the barrier or ended: the cut. */
-            rc = s_win_snapshot(t, op, results, late, ck_align, weir_wm_current(wm),
+            rc = s_win_snapshot(t, op, rfs, lfs, ck_align, weir_wm_current(wm),
                                 (t0 - align_t0) / 1000, err, sizeof err);
             if (rc == WEIR_ECANCELED)
                 goto canceled;
             if (rc)
                 goto fail;
+            last_pre = ck_align;
             memset(blocked, 0, S * sizeof *blocked);
             n_blocked = 0;
             aligning = false;
@@ -1331,17 +1507,18 @@ static void *s_window_main(void *arg)
     }
     s_publish_latency(t, &lat);
     weir_winop_destroy(&op);
-    rc = weir_csvsink_close(&results);
+    /* The input ended: what was pre-committed and the last part are
+     * published (the last part as checkpoint last_pre + 1). */
+    uint64_t final_id = (last_pre > committed ? last_pre : committed) + 1;
+    rc = weir_filesink_finish(rfs, final_id, serr, sizeof serr);
     if (rc) {
-        snprintf(err, sizeof err, "cannot publish results in %s: %s%s", job->sink.path,
-                 weir_strerror(rc),
+        snprintf(err, sizeof err, "cannot publish results: %s%s", serr,
                  rc == -EEXIST ? " (a part file of that name is there: another job's output?)"
                                : "");
         goto fail;
     }
-    if (late && (rc = weir_csvsink_close(&late)) != 0) {
-        snprintf(err, sizeof err, "cannot publish late rows in %s: %s", job->late.path,
-                 weir_strerror(rc));
+    if (lfs && (rc = weir_filesink_finish(lfs, final_id, serr, sizeof serr)) != 0) {
+        snprintf(err, sizeof err, "cannot publish late rows: %s", serr);
         goto fail;
     }
     end = WEIR_DF_FINISHED;
@@ -1355,10 +1532,18 @@ fail:
 canceled:
     end = WEIR_DF_CANCELED;
 out:
-    /* What was published is closed (NULL) by now; the rest is dropped. */
+    /* Pending parts of completed checkpoints are published even when the
+     * task stops early (a savepoint --stop cancels right after completing);
+     * in-progress parts are dropped, pending ones of later checkpoints
+     * kept for a restore to decide. */
+    if (end != WEIR_DF_FINISHED) {
+        uint64_t done = atomic_load(&df->ck_completed);
+        if (done > committed)
+            s_win_commit(rfs, lfs, done, serr, sizeof serr);
+    }
     weir_winop_destroy(&op);
-    weir_csvsink_discard(&results);
-    weir_csvsink_discard(&late);
+    weir_filesink_destroy(&rfs);
+    weir_filesink_destroy(&lfs);
     zmq_msg_close(&f.msg);
     s_held_free(held, S);
     free(blocked);

@@ -1983,3 +1983,43 @@ weir_state_cf_t *weir_winop_cf(const weir_winop_t *op)
 {
     return op->cf;
 }
+
+int weir_winop_restored(weir_winop_t *op, int64_t wm_ms)
+{
+    if (wm_ms > op->wm_ms)
+        op->wm_ms = wm_ms;
+    /* Window keys start with the key group's high byte, below 0x80; the
+     * session and changed indexes (0xFF, 0xFE) are not copied by a restore
+     * of key groups, so the session index is made again here. */
+    const uint8_t first = 0x00, upper = 0x80;
+    weir_state_iter_t *it = NULL;
+    int rc = weir_state_iter_open(op->st, op->cf, &upper, 1, &it);
+    if (rc)
+        return rc;
+    for (weir_state_iter_seek(it, &first, 1); !rc && weir_state_iter_valid(it);
+         weir_state_iter_next(it)) {
+        size_t len, klen;
+        const uint8_t *k = weir_state_iter_key(it, &len), *key;
+        uint32_t kg, n;
+        int64_t end, start;
+        if (weir_state_key_decode(k, len, &kg, &end, &start, &key, &klen) != 0)
+            continue;
+        if ((rc = s_node_get(op, end, &n)) != 0)
+            break;
+        op->nodes[n].count++;
+        op->nodes[n].on_disk = 1;
+        if (op->session) {
+            uint8_t e8[8];
+            weir_state_put_ts(e8, end);
+            size_t il = s_ikey(op, kg, key, (uint32_t)klen, start);
+            weir_state_wb_put(op->wb, op->cf, op->ikey, il, e8, 8);
+            op->sess_spilled = 1;
+        }
+    }
+    if (!rc)
+        rc = weir_state_iter_status(it);
+    weir_state_iter_destroy(&it);
+    if (!rc && weir_state_wb_count(op->wb) > 0)
+        rc = weir_state_wb_commit(op->st, op->wb);
+    return rc;
+}

@@ -148,6 +148,13 @@ void weir_winop_set_retract_sink(weir_winop_t *op, weir_csvsink_t *retract);
  * tests and diagnostics, not for a hot path. Returns 0 or WEIR_ESTATE. */
 int weir_winop_stored_keys(weir_winop_t *op, uint64_t *out);
 
+/* After state was restored into the operator's column family (windows
+ * copied from a checkpoint, cluster/state): takes wm_ms as its watermark
+ * and learns the windows stored there (their timers; for sessions their
+ * index), so they fire and are dropped as if they had never left. Call
+ * before the first row. 0, -ENOMEM or WEIR_ESTATE. */
+int weir_winop_restored(weir_winop_t *op, int64_t wm_ms);
+
 /* The operator's column family (for checkpoints of its state). */
 weir_state_cf_t *weir_winop_cf(const weir_winop_t *op);
 

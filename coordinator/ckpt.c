@@ -37,6 +37,7 @@
 
 #include "ckcoord.h"
 #include "coord_int.h"
+#include "crash.h"
 #include "err.h"
 #include "log.h"
 
@@ -165,6 +166,7 @@ static void s_persist(coord_t *c, weir_jobrec_t *r, uint64_t id)
         return;
     }
     weir_ckc_durable(r->ckc, id, now);
+    weir_crash_point("coord.durable", id);
     uint32_t pruned = 0;
     if (weir_ckstore_prune(st, r->id, (uint32_t)r->spec.checkpoint.retain, &pruned) == 0 &&
         pruned > 0) {

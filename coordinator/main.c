@@ -1,5 +1,6 @@
 /* weir-coordinator: membership, scheduling and job lifecycle for a weir
  * cluster. Parses flags and runs the event loop (coordinator/coord.c). */
+#include "crash.h"
 #include <getopt.h>
 #include <stdio.h>
 
@@ -30,6 +31,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "weir-coordinator: --listen and --data-dir are required\n");
         s_usage(stderr);
         return 2;
+    }
+    {
+        char cerr[256];
+        if (weir_crash_init(cerr, sizeof cerr) != 0) {
+            fprintf(stderr, "weir-coordinator: WEIR_CRASH_AT: %s\n", cerr);
+            return 2;
+        }
     }
     return coord_run(&o);
 }

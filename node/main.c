@@ -1,5 +1,6 @@
 /* weir-node: runs tasks for the coordinator. Parses flags and runs the
  * node's I/O loop (node/node.c). */
+#include "crash.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "weir-node: --coordinator, --listen and --data-dir are required\n");
         s_usage(stderr);
         return 2;
+    }
+    {
+        char cerr[256];
+        if (weir_crash_init(cerr, sizeof cerr) != 0) {
+            fprintf(stderr, "weir-node: WEIR_CRASH_AT: %s\n", cerr);
+            return 2;
+        }
     }
     return node_run(&o);
 }

@@ -23,6 +23,7 @@
 #include "dataflow.h"
 #include "endpoint.h"
 #include "err.h"
+#include "filesink.h"
 #include "fsx.h"
 #include "jobspec.h"
 #include "log.h"
@@ -242,6 +243,37 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
     if (d->restore.len > 0 && weir_wire_ckmeta_unpack(d->restore.data, d->restore.len, &restore)) {
         node_report_deploy_failure(n, d, "malformed checkpoint metadata in the deployment");
         goto done;
+    }
+    /* Restored: the output of the job that took the checkpoint is settled
+     * first. Pending parts of checkpoints up to the restored one were
+     * complete: published; later ones and in-progress parts are dropped
+     * (their rows are produced again from the checkpoint). */
+    bool keyed_here = false;
+    for (size_t i = 0; i < d->n_tasks; i++)
+        keyed_here |= strcmp(d->tasks[i]->node_id, n->id) == 0 &&
+                      d->tasks[i]->kind == WEIR__V1__TASK_KIND__KIND_WINDOW;
+    if (restore.n_tasks > 0 && keyed_here) {
+        char prefix[80];
+        snprintf(prefix, sizeof prefix, "%s-", restore.job);
+        for (uint32_t i = 0; i < restore.n_tasks; i++) {
+            if (restore.tasks[i].kind != WEIR_TASK_WINDOW)
+                continue;
+            uint32_t k = 0; /* the old task's keyed index: its place among the keyed tasks */
+            for (uint32_t j = 0; j < i; j++)
+                k += restore.tasks[j].kind == WEIR_TASK_WINDOW;
+            char ferr[512] = "";
+            rc = weir_filesink_recover(job->sink.path, k, restore.id, prefix, ferr, sizeof ferr);
+            if (!rc && job->late.policy == WEIR_LATE_FILE)
+                rc = weir_filesink_recover(job->late.path, k, restore.id, prefix, ferr,
+                                           sizeof ferr);
+            if (rc) {
+                char msg[700];
+                snprintf(msg, sizeof msg, "settling the output of %s/%llu: %s", restore.job,
+                         (unsigned long long)restore.id, ferr);
+                node_report_deploy_failure(n, d, msg);
+                goto done;
+            }
+        }
     }
     weir_df_config_t cfg = {.job_id = d->job,
                             .attempt = d->attempt,
