@@ -29,6 +29,7 @@
 #include <zmq.h>
 
 #include "dataflow.h"
+#include "filesink.h"
 #include "err.h"
 #include "jobspec.h"
 #include "keygroup.h"
@@ -428,7 +429,9 @@ static void s_read_output(uint32_t P)
     output_t *o = &s_out;
     for (uint32_t k = 0; k < P && !o->why; k++) {
         char path[128];
-        snprintf(path, sizeof path, "%s/results/part-%u.csv", s_dir, k);
+        char part[96];
+        weir_filesink_final_name(k, 1, part); /* no checkpoints: the last part is 1 */
+        snprintf(path, sizeof path, "%s/results/%s", s_dir, part);
         char *text = s_slurp(path);
         if (!text) {
             o->why = "a result file is missing";
@@ -463,7 +466,8 @@ static void s_read_output(uint32_t P)
         }
         free(text);
 
-        snprintf(path, sizeof path, "%s/late/part-%u.csv", s_dir, k);
+        weir_filesink_final_name(k, 1, part);
+        snprintf(path, sizeof path, "%s/late/%s", s_dir, part);
         text = s_slurp(path);
         if (!text) {
             o->why = "a late file is missing";
@@ -1135,7 +1139,9 @@ static void bad_rows_go_beside_the_results_with_line_and_reason(void)
     /* The good rows are counted: key 1, one window, 2 rows, 4.0. */
     int found = 0;
     for (uint32_t k = 0; k < 2; k++) {
-        snprintf(path, sizeof path, "%s/out/results/part-%u.csv", s_dir, k);
+        char part[96];
+        weir_filesink_final_name(k, 1, part);
+        snprintf(path, sizeof path, "%s/out/results/%s", s_dir, part);
         text = s_slurp(path);
         CU_ASSERT_PTR_NOT_NULL_FATAL(text);
         char want[128];
