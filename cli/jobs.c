@@ -589,6 +589,19 @@ int cli_savepoint(const char *endpoint, int argc, char **argv)
             }
         }
         cli_reply_free(rep);
+        if (i % 10 == 9) { /* a job that ended will never complete it */
+            Weir__V1__Reply *sr = NULL;
+            Weir__V1__JobInfo *ji = s_status(endpoint, job, &sr);
+            if (!ji)
+                return 1;
+            if (ji->state >= 2 && !(stop && ji->state == 2)) {
+                fprintf(stderr, "weir: job %s is %s before its savepoint completed: %s\n", job,
+                        s_job_state(ji->state), ji->error);
+                cli_reply_free(sr);
+                return 1;
+            }
+            cli_reply_free(sr);
+        }
     }
     fprintf(stderr, "weir: the savepoint of %s did not complete in 5 minutes\n", job);
     return 1;
