@@ -170,10 +170,22 @@ static void s_persist(coord_t *c, weir_jobrec_t *r, uint64_t id)
     uint32_t pruned = 0;
     if (weir_ckstore_prune(st, r->id, (uint32_t)r->spec.checkpoint.retain, &pruned) == 0 &&
         pruned > 0) {
-        /* Files of a checkpoint still uploading are younger than twice the
-         * timeout: the grace keeps them. */
+        /* Files uploaded for a checkpoint whose metadata is not written
+         * yet are referenced by nothing: while another job of this store
+         * has a checkpoint running, a grace of twice the timeout spares
+         * them. This job has none running now (one at a time). */
+        int64_t grace = 0;
+        weir_ckc_stats_t cur;
+        for (uint32_t j = 0; j < c->n_jobs; j++) {
+            const weir_jobrec_t *o = c->jobs[j];
+            char e2[64];
+            if (o != r && o->ckc && o->state == WEIR_JOB_RUNNING &&
+                coord_ck_store(c, &o->spec, e2, sizeof e2) == st &&
+                weir_ckc_current(o->ckc, now, &cur) == 0)
+                grace = 2 * r->spec.checkpoint.timeout_ms;
+        }
         weir_ckstore_gc_stats_t gs;
-        if (weir_ckstore_gc(st, 2 * r->spec.checkpoint.timeout_ms, &gs) != 0)
+        if (weir_ckstore_gc(st, grace, &gs) != 0)
             weir_log_warn("job %s: checkpoint storage cleanup failed: %s", r->id,
                           weir_ckstore_errmsg(st));
     }
