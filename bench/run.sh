@@ -16,6 +16,8 @@
 #   WEIR_BENCH_SEED    generator seed (default 1)
 #   WEIR_BENCH_NODES   nodes (default 2)
 #   WEIR_BENCH_STRICT=1  exit 3 when a target is missed
+#   WEIR_BENCH_CHECKPOINT  checkpoint interval, e.g. 1s (default: none); the
+#                      checkpoints' durations are printed (bench/out/run/checkpoints)
 #   WEIR_BUILD         build directory (default build)
 #
 # Exit status: 0 when the job finished (and, if strict, met the targets),
@@ -80,6 +82,8 @@ aggregate:
   - {fn: avg, field: tip_amount, as: tip_avg}
 sink: {type: file, path: results/, format: csv}
 EOF
+ck=${WEIR_BENCH_CHECKPOINT:-}
+[ -z "$ck" ] || echo "checkpoint: {interval: $ck}" >>"$job"
 
 cluster=$run/cluster
 up=0
@@ -129,6 +133,10 @@ if [ $rc -ne 0 ]; then
     exit 1
 fi
 
+# The job's checkpoints, while the coordinator runs.
+job_id=$(grep -m 1 -v '^[[:space:]]*$' "$run/submit.out" | tr -d '[:space:]')
+[ -z "$ck" ] || timeout 10 "$build/weir" checkpoints "$job_id" >"$run/checkpoints" 2>&1 || true
+
 # Peak memory of every process, while they still run.
 rss_lines=""
 worst_node_kb=0
@@ -167,6 +175,16 @@ while read -r name kb; do
         printf '%-16s %14s\n' "$name" "$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')"
     fi
 done <<<"$rss_lines"
+if [ -n "$ck" ]; then
+    echo
+    # Completed ones by duration (column 5), then p50, max and sizes.
+    awk '$2 == "checkpoint" && $3 == "completed"' "$run/checkpoints" | sort -k5,5n |
+        awk -v ck="$ck" -v ab="$(grep -c 'aborted' "$run/checkpoints" || true)" \
+            '{ d[++n] = $5; s += $6; u += $7 }
+             END { if (!n) { printf "checkpoints every %s: none completed\n", ck; exit }
+                   printf "checkpoints every %s: %d completed, %d aborted; duration p50 %d ms, max %d ms; state %.1f MB, uploaded %.1f MB per checkpoint\n",
+                   ck, n, ab, d[int((n + 1) / 2)], d[n], s / n / 1048576, u / n / 1048576 }'
+fi
 echo
 echo "rows counted: $counted, late: $late (of $rows)"
 
