@@ -837,6 +837,7 @@ typedef struct {
     weir_winop_t *op;
     weir_batch_t *b;
     char out_name[32], late_name[32];
+    char cf_name[32];
 } fixture_t;
 
 /* A fixture with early results (every_rows, every_ms: job->trigger) and a
@@ -852,8 +853,8 @@ static void s_fixture_trig(fixture_t *x, weir_window_t w, int64_t lateness, int 
     int run = ++s_run_no;
     snprintf(x->out_name, sizeof x->out_name, "ex-%d.csv", run);
     snprintf(x->late_name, sizeof x->late_name, "ex-late-%d.csv", run);
-    char cf[32];
-    snprintf(cf, sizeof cf, "ex-%d", run);
+    char *cf = x->cf_name;
+    snprintf(x->cf_name, sizeof x->cf_name, "ex-%d", run);
     const char *hdr[MAX_FIELDS];
     int n = weir_winop_result_header(&x->job, hdr, MAX_FIELDS);
     const char *late_hdr[N_COLS] = {"ts", "k", "s", "v", "n"};
@@ -944,6 +945,75 @@ static void a_late_update_within_lateness_emits_the_full_window_again(void)
                            "1,0,1000,2,2,3.0,on_time\n"
                            "1,0,1000,3,3,7.0,late\n"
                            "2,0,1000,1,1,8.0,late\n");
+}
+
+/* Restored from a checkpoint (the state copied into another operator's
+ * column family), windows fire and drop as if they had never left: a
+ * pending window fires with the rows from before the cut, a retained one
+ * takes a late update with its full value, a dropped one makes its row
+ * late, and sessions restored merge with new rows. */
+static void s_restore_into(fixture_t *a, fixture_t *b, int64_t wm)
+{
+    CU_ASSERT_EQUAL_FATAL(weir_winop_flush(a->op), 0);
+    char dir[128], err[256] = "";
+    snprintf(dir, sizeof dir, "%s/ck-%d", s_dir, ++s_run_no);
+    weir_state_ckfile_t *files = NULL;
+    size_t n = 0;
+    CU_ASSERT_EQUAL_FATAL(
+        weir_state_checkpoint(s_st, dir, weir_winop_cf(a->op), &files, &n, err, sizeof err), 0);
+    weir_state_ckfiles_free(&files);
+    uint64_t keys = 0;
+    CU_ASSERT_EQUAL_FATAL(weir_state_restore_range(s_st, dir, a->cf_name, weir_winop_cf(b->op), 0,
+                                                   15, &keys, err, sizeof err),
+                          0);
+    CU_ASSERT_TRUE(keys > 0);
+    CU_ASSERT_EQUAL(weir_winop_restored(b->op, wm), 0);
+    CU_ASSERT_EQUAL(weir_winop_watermark(b->op), wm);
+}
+
+static void restored_windows_fire_as_if_they_never_left(void)
+{
+    fixture_t a, b;
+    weir_window_t w = {.type = WEIR_WINDOW_TUMBLING, .size_ms = 1000, .slide_ms = 1000};
+    s_fixture(&a, w, 500, 1, 0);
+    s_feed(&a, 100, 1, 1.0);  /* [0,1000): fires at 999, kept until 1499 */
+    s_feed(&a, 1100, 1, 2.0); /* [1000,2000): pending at the cut */
+    s_feed(&a, 1200, 2, 4.0);
+    CU_ASSERT_EQUAL(weir_winop_advance(a.op, 1100), 0);
+    CU_ASSERT_EQUAL(weir_winop_rows_out(a.op), 1);
+    s_fixture(&b, w, 500, 1, 1);
+    s_restore_into(&a, &b, 1100);
+    s_feed(&b, 300, 1, 8.0);  /* retained [0,1000): late update, full value */
+    s_feed(&b, 1300, 1, 16.0);
+    CU_ASSERT_EQUAL(weir_winop_advance(b.op, 1600), 0); /* drops [0,1000) */
+    s_feed(&b, 400, 1, 32.0); /* its window is dropped: late */
+    CU_ASSERT_EQUAL(weir_winop_late(b.op), 1);
+    CU_ASSERT_EQUAL(weir_winop_advance(b.op, WEIR_TS_MAX), 0);
+    s_fixture_done(&a);
+    s_fixture_done(&b);
+    /* Rows of one firing come in no promised order. */
+    const char *txt = s_slurp(b.out_name);
+    CU_ASSERT_EQUAL(strlen(txt), strlen("k,window_start,window_end,count,count_v,sum_v,pane\n"
+                                        "1,0,1000,2,2,9.0,late\n"
+                                        "1,1000,2000,2,2,18.0,on_time\n"
+                                        "2,1000,2000,1,1,4.0,on_time\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "pane\n1,0,1000,2,2,9.0,late\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "\n1,1000,2000,2,2,18.0,on_time\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "\n2,1000,2000,1,1,4.0,on_time\n"));
+    CU_ASSERT_STRING_EQUAL(s_slurp(b.late_name), "ts,k,s,v,n\n400,1,,32.0,\n");
+
+    weir_window_t sw = {.type = WEIR_WINDOW_SESSION, .gap_ms = 100};
+    s_fixture(&a, sw, 0, 1, 0);
+    s_feed(&a, 1000, 1, 1.0);
+    s_feed(&a, 1050, 1, 2.0); /* [1000,1150) at the cut */
+    s_fixture(&b, sw, 0, 1, 0);
+    s_restore_into(&a, &b, 900);
+    s_feed(&b, 1140, 1, 4.0); /* merges with the restored session: [1000,1240) */
+    CU_ASSERT_EQUAL(weir_winop_advance(b.op, WEIR_TS_MAX), 0);
+    s_fixture_done(&a);
+    s_fixture_done(&b);
+    CU_ASSERT_STRING_EQUAL(s_slurp(b.out_name), "k,window_start,window_end,count,count_v,sum_v\n"
+                                                "1,1000,1240,3,3,7.0\n");
 }
 
 static void sessions_of_one_key_merge_when_they_touch(void)
@@ -1336,6 +1406,8 @@ void test_winop_register(void)
     CU_pSuite s = CU_add_suite("winop", s_setup, s_teardown);
     CU_add_test(s, "a window fires once the watermark reaches its last millisecond",
                 a_window_fires_once_the_watermark_reaches_its_last_millisecond);
+    CU_add_test(s, "restored windows fire as if they never left",
+                restored_windows_fire_as_if_they_never_left);
     CU_add_test(s, "a late update within lateness emits the full window again",
                 a_late_update_within_lateness_emits_the_full_window_again);
     CU_add_test(s, "sessions of one key merge when they touch",
