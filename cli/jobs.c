@@ -29,6 +29,7 @@ static const char *s_job_state(int s)
     case 2: return "FINISHED";
     case 3: return "FAILED";
     case 4: return "CANCELED";
+    case 5: return "RESTARTING";
     default: return "UNKNOWN";
     }
 }
@@ -157,11 +158,11 @@ static int s_wait_job(const char *endpoint, const char *id)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
         int state = ji->state;
-        if (state >= 2 || now - last_print >= 2000) {
+        if ((state >= 2 && state <= 4) || now - last_print >= 2000) {
             s_progress(ji, stderr);
             last_print = now;
         }
-        if (state >= 2) {
+        if (state >= 2 && state <= 4) {
             uint64_t bad = 0;
             for (size_t i = 0; i < ji->n_tasks; i++)
                 if (ji->tasks[i]->stats)
@@ -319,6 +320,8 @@ int cli_status(const char *endpoint, int argc, char **argv)
     printf("job:       %s (%s)\n", ji->job, ji->name);
     printf("state:     %s\n", s_job_state(ji->state));
     printf("attempt:   %u\n", ji->attempt);
+    if (ji->restarts)
+        printf("restarts:  %u (last failure: %s)\n", ji->restarts, ji->last_failure);
     if (ji->error && *ji->error)
         printf("reason:    %s\n", ji->error);
     printf("watermark: %s\n", wm);
@@ -594,7 +597,7 @@ int cli_savepoint(const char *endpoint, int argc, char **argv)
             Weir__V1__JobInfo *ji = s_status(endpoint, job, &sr);
             if (!ji)
                 return 1;
-            if (ji->state >= 2 && !(stop && ji->state == 2)) {
+            if (ji->state >= 2 && ji->state <= 4 && !(stop && ji->state == 2)) {
                 fprintf(stderr, "weir: job %s is %s before its savepoint completed: %s\n", job,
                         s_job_state(ji->state), ji->error);
                 cli_reply_free(sr);

@@ -163,6 +163,34 @@ bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms)
     return true;
 }
 
+int64_t weir_jobs_restart_delay(const weir_jobrec_t *r)
+{
+    const weir_job_t *j = &r->spec;
+    if (j->restart.strategy == WEIR_RESTART_NONE || r->restarts >= (uint32_t)j->restart.max_attempts)
+        return -1;
+    if (j->restart.strategy == WEIR_RESTART_FIXED)
+        return j->restart.delay_ms;
+    int64_t d = j->restart.initial_ms;
+    for (uint32_t i = 0; i < r->restarts && d < j->restart.max_ms; i++)
+        d = weir_sat_add(d, d);
+    return d < j->restart.max_ms ? d : j->restart.max_ms;
+}
+
+bool weir_jobs_begin_restart(weir_jobrec_t *r, int64_t now_ms)
+{
+    if (r->state != WEIR_JOB_FAILED)
+        return false;
+    int64_t d = weir_jobs_restart_delay(r);
+    if (d < 0)
+        return false;
+    snprintf(r->last_failure, sizeof r->last_failure, "%s", r->error);
+    r->restarts++;
+    r->restart_at_ms = weir_sat_add(now_ms, d);
+    r->state = WEIR_JOB_RESTARTING;
+    r->ended_ms = 0;
+    return true;
+}
+
 bool weir_jobs_stopped(weir_jobrec_t *r, const char *note, int64_t now_ms)
 {
     if (weir_jobs_final(r))

@@ -30,6 +30,7 @@ enum {
     WEIR_JOB_FINISHED = 2,
     WEIR_JOB_FAILED = 3,
     WEIR_JOB_CANCELED = 4,
+    WEIR_JOB_RESTARTING = 5, /* failed; attempt + 1 starts at restart_at_ms */
 };
 
 typedef weir_task_stats_t weir_task_status_t;
@@ -58,6 +59,13 @@ typedef struct {
     char restored_from[96]; /* "JOB/ID" or "" */
     uint8_t *restore_meta;  /* packed CheckpointMeta sent with Deploy, or NULL */
     size_t restore_len;
+    /* Recovery: attempts started after failures, when the next starts, why
+     * the last attempt failed, the highest checkpoint id issued so far. */
+    uint32_t restarts;
+    int64_t restart_at_ms;
+    char last_failure[1024];
+    uint64_t ck_last_id;
+    int64_t failed_mono_ms; /* monotonic time of the last failure (coordinator) */
 } weir_jobrec_t;
 
 /* Makes a CREATED record (copies yaml). NULL on OOM. */
@@ -93,8 +101,18 @@ bool weir_jobs_stopped(weir_jobrec_t *r, const char *note, int64_t now_ms);
 /* True when the state is final. */
 static inline bool weir_jobs_final(const weir_jobrec_t *r)
 {
-    return r->state >= WEIR_JOB_FINISHED;
+    return r->state >= WEIR_JOB_FINISHED && r->state <= WEIR_JOB_CANCELED;
 }
+
+/* The delay before the next restart of r by its restart strategy
+ * (restart.*: none, fixed delay and attempts, exponential from initial
+ * doubling up to max, with attempts), or -1 when no restart is left. */
+int64_t weir_jobs_restart_delay(const weir_jobrec_t *r);
+
+/* A FAILED job whose strategy allows another attempt: RESTARTING, with
+ * last_failure = the failure, restarts + 1 and restart_at_ms = now + the
+ * delay. Returns true when it will restart. */
+bool weir_jobs_begin_restart(weir_jobrec_t *r, int64_t now_ms);
 
 /* The job's watermark: minimum over its keyed tasks that are not idle
  * (every input idle); when all are idle, the highest of them (the rule of

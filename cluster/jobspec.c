@@ -1689,7 +1689,6 @@ static int s_check_output(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
  * refused at their key, so that nothing is silently ignored. */
 static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
 {
-    static const char *const later = "is not supported by this version of weir yet; remove it";
     if (job->filter[0]) {
         /* The expression must compile against the schema; the error
          * points at the character of the expression where it went wrong. */
@@ -1756,9 +1755,6 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
                       "network.buffers_per_channel or batch.max_rows",
                       (unsigned long long)weir_job_splits(job), job->parallelism,
                       (unsigned long long)channels, (unsigned long long)(bytes >> 20));
-    if (job->restart.strategy != WEIR_RESTART_NONE)
-        return s_fail(c, s_key_mark(m, "restart"),
-                      "a restart strategy other than none %s (a failed job stays FAILED)", later);
     return 0;
 }
 

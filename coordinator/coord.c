@@ -31,6 +31,7 @@
 #include "membership.h"
 #include "wire.h"
 
+#include "ckcoord.h"
 #include "coord_int.h"
 
 #define COORD_DEPLOY_TIMEOUT_MS 10000 /* a task not started by then fails its job */
@@ -96,6 +97,23 @@ static void coord_send_stop(coord_t *c, weir_jobrec_t *r)
 
 static void coord_job_ended(coord_t *c, weir_jobrec_t *r)
 {
+    if (r->state == WEIR_JOB_FAILED && weir_jobs_begin_restart(r, weir_wall_ms())) {
+        /* Recovery (DESIGN §9): the failed attempt is canceled everywhere
+         * (its frames, state writes and commits are refused from now on:
+         * they carry the old attempt), and attempt + 1 starts after the
+         * strategy's delay from the latest checkpoint. */
+        r->failed_mono_ms = weir_mono_ms();
+        weir_log_warn("job %s attempt %u failed: %s; restart %u in %lld ms", r->id, r->attempt,
+                      r->last_failure, r->restarts, (long long)(r->restart_at_ms - weir_wall_ms()));
+        if (r->ckc) {
+            uint64_t last = weir_ckc_last_id(r->ckc);
+            if (last > r->ck_last_id)
+                r->ck_last_id = last;
+            weir_ckc_destroy(&r->ckc);
+        }
+        coord_send_cancel(c, r, r->last_failure);
+        return;
+    }
     if (r->state == WEIR_JOB_FINISHED)
         weir_log_info("job %s finished", r->id);
     else
@@ -103,6 +121,61 @@ static void coord_job_ended(coord_t *c, weir_jobrec_t *r)
                       r->error);
     if (r->state != WEIR_JOB_FINISHED)
         coord_send_cancel(c, r, r->error);
+}
+
+static int coord_deploy(coord_t *c, weir_jobrec_t *r);
+
+/* Jobs waiting to restart: once their delay passed and a node is alive,
+ * attempt + 1 is placed over the live nodes and deployed from the job's
+ * latest checkpoint (or what it first started from, if it has none). */
+static void coord_restart_tick(coord_t *c)
+{
+    int64_t now = weir_wall_ms();
+    for (uint32_t j = 0; j < c->n_jobs; j++) {
+        weir_jobrec_t *r = c->jobs[j];
+        if (r->state != WEIR_JOB_RESTARTING || now < r->restart_at_ms)
+            continue;
+        /* The nodes to use are those heard from since the failure: a node
+         * that just died (whose connection broke under a sender) is not
+         * known dead before the heartbeat timeout, but it has not
+         * heartbeated since. Live nodes do within an interval and a half. */
+        int64_t mono = weir_mono_ms();
+        if (mono - r->failed_mono_ms < c->hb_interval_ms * 3 / 2)
+            continue;
+        static weir_members_t heard;
+        heard = c->members;
+        for (uint32_t i = 0; i < heard.n; i++)
+            if (heard.nodes[i].last_seen_ms < r->failed_mono_ms)
+                heard.nodes[i].alive = false;
+        uint32_t alive[WEIR_MAX_NODES];
+        if (weir_members_alive(&heard, alive, WEIR_MAX_NODES) == 0)
+            continue; /* waits, RESTARTING, until a node registers or heartbeats */
+        char err[1024];
+        uint64_t last_ck = 0;
+        int rc = coord_ck_prepare_restore(c, r, r->id, &last_ck, err, sizeof err);
+        if (rc && rc != WEIR_ENOTFOUND) {
+            snprintf(r->error, sizeof r->error, "cannot restart from the latest checkpoint: %s",
+                     err);
+            r->state = WEIR_JOB_FAILED;
+            r->ended_ms = now;
+            weir_log_warn("job %s failed: %s", r->id, r->error);
+            continue;
+        }
+        if (weir_jobs_place(r, &heard, err, sizeof err) != 0)
+            continue;
+        r->placed_ms = now;
+        uint64_t after = last_ck > r->ck_last_id ? last_ck : r->ck_last_id;
+        if (coord_ck_attempt_started(c, r, after) != 0 || coord_deploy(c, r) != 0) {
+            snprintf(r->error, sizeof r->error, "could not deploy attempt %u", r->attempt);
+            r->state = WEIR_JOB_FAILED;
+            r->ended_ms = now;
+            continue;
+        }
+        snprintf(r->error, sizeof r->error, "restarted after: %s", r->last_failure);
+        weir_log_info("job %s: attempt %u deployed on %u live nodes, from %s", r->id, r->attempt,
+                      weir_members_alive(&heard, alive, WEIR_MAX_NODES),
+                      r->restored_from[0] ? r->restored_from : "the start");
+    }
 }
 
 static int coord_deploy(coord_t *c, weir_jobrec_t *r)
@@ -330,6 +403,8 @@ static void coord_fill_job(const coord_t *c, const weir_jobrec_t *r, Weir__V1__J
     ji->ended_ms = r->ended_ms;
     ji->watermark_ms = weir_jobs_watermark(r);
     ji->sink_path = (char *)r->spec.sink.path;
+    ji->restarts = r->restarts;
+    ji->last_failure = (char *)r->last_failure;
     ji->late_path = r->spec.late.policy == WEIR_LATE_FILE ? (char *)r->spec.late.path : "";
     if (!with_tasks)
         return;
@@ -390,8 +465,8 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
             return;
         }
         if (!weir_jobs_cancel(r, "canceled by the user", weir_wall_ms())) {
-            static const char *const names[] = {"CREATED", "RUNNING", "FINISHED", "FAILED",
-                                                "CANCELED"};
+            static const char *const names[] = {"CREATED",  "RUNNING",  "FINISHED",
+                                                "FAILED",   "CANCELED", "RESTARTING"};
             char msg[256];
             snprintf(msg, sizeof msg, "job %s has already ended (%s); nothing to cancel", r->id,
                      names[r->state]);
@@ -413,8 +488,8 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
             return;
         }
         if (r->state != WEIR_JOB_RUNNING) {
-            static const char *const names[] = {"CREATED", "RUNNING", "FINISHED", "FAILED",
-                                                "CANCELED"};
+            static const char *const names[] = {"CREATED",  "RUNNING",  "FINISHED",
+                                                "FAILED",   "CANCELED", "RESTARTING"};
             char msg[256];
             snprintf(msg, sizeof msg, "job %s is %s, not RUNNING; nothing to stop", r->id,
                      names[r->state]);
@@ -768,6 +843,7 @@ int coord_run(const coord_opts_t *o)
             if (weir_jobs_check_deploy(c->jobs[j], weir_wall_ms(), COORD_DEPLOY_TIMEOUT_MS) >= 0)
                 coord_job_ended(c, c->jobs[j]);
         coord_ck_tick(c);
+        coord_restart_tick(c);
         int64_t now_ms = weir_mono_ms();
         if (now_ms - last_wm_ms >= 250) {
             coord_broadcast_watermarks(c);

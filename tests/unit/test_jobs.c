@@ -372,6 +372,53 @@ static void a_task_not_started_in_time_fails_the_job_naming_its_node(void)
     weir_jobs_destroy(&r);
 }
 
+static void restart_strategies_give_delays_and_stop_after_their_attempts(void)
+{
+    weir_jobrec_t *r = s_running_job();
+    /* none: a failed job stays FAILED */
+    r->state = WEIR_JOB_FAILED;
+    CU_ASSERT_EQUAL(weir_jobs_restart_delay(r), -1);
+    CU_ASSERT_FALSE(weir_jobs_begin_restart(r, 100));
+    CU_ASSERT_EQUAL(r->state, WEIR_JOB_FAILED);
+    /* fixed: the same delay, max_attempts times */
+    r->spec.restart.strategy = WEIR_RESTART_FIXED;
+    r->spec.restart.delay_ms = 1500;
+    r->spec.restart.max_attempts = 2;
+    snprintf(r->error, sizeof r->error, "node n1 lost");
+    CU_ASSERT_TRUE(weir_jobs_begin_restart(r, 100));
+    CU_ASSERT_EQUAL(r->state, WEIR_JOB_RESTARTING);
+    CU_ASSERT_FALSE(weir_jobs_final(r));
+    CU_ASSERT_EQUAL(r->restart_at_ms, 1600);
+    CU_ASSERT_EQUAL(r->restarts, 1);
+    CU_ASSERT_STRING_EQUAL(r->last_failure, "node n1 lost");
+    CU_ASSERT_FALSE(weir_jobs_begin_restart(r, 200)); /* only from FAILED */
+    r->state = WEIR_JOB_FAILED;
+    CU_ASSERT_TRUE(weir_jobs_begin_restart(r, 200));
+    r->state = WEIR_JOB_FAILED;
+    CU_ASSERT_FALSE(weir_jobs_begin_restart(r, 300)); /* attempts used up */
+    CU_ASSERT_TRUE(weir_jobs_final(r));
+    /* exponential: initial, doubling, capped at max */
+    r->spec.restart.strategy = WEIR_RESTART_EXPONENTIAL;
+    r->spec.restart.initial_ms = 1000;
+    r->spec.restart.max_ms = 5000;
+    r->spec.restart.max_attempts = 10;
+    static const int64_t want[] = {1000, 2000, 4000, 5000, 5000};
+    r->restarts = 0;
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT_EQUAL(weir_jobs_restart_delay(r), want[i]);
+        r->restarts++;
+    }
+    r->restarts = 10;
+    CU_ASSERT_EQUAL(weir_jobs_restart_delay(r), -1);
+    /* A restarting job can still be canceled. */
+    r->restarts = 0;
+    r->state = WEIR_JOB_FAILED;
+    CU_ASSERT_TRUE(weir_jobs_begin_restart(r, 0));
+    CU_ASSERT_TRUE(weir_jobs_cancel(r, "canceled by the user", 5));
+    CU_ASSERT_EQUAL(r->state, WEIR_JOB_CANCELED);
+    weir_jobs_destroy(&r);
+}
+
 void test_jobs_register(void)
 {
     CU_pSuite s = CU_add_suite("jobs", NULL, NULL);
@@ -399,6 +446,8 @@ void test_jobs_register(void)
     CU_add_test(s, "a task canceled by its node fails the job",
                 a_task_canceled_by_its_node_fails_the_job);
     CU_add_test(s, "only an active job can be canceled", only_an_active_job_can_be_canceled);
+    CU_add_test(s, "restart strategies give delays and stop after their attempts",
+                restart_strategies_give_delays_and_stop_after_their_attempts);
     CU_add_test(s, "the job watermark is the minimum over its keyed tasks",
                 the_job_watermark_is_the_minimum_over_its_keyed_tasks);
 }
