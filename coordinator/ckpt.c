@@ -216,6 +216,7 @@ static void s_notify(coord_t *c, weir_jobrec_t *r, uint64_t id, bool savepoint)
                  (unsigned long long)id);
         if (weir_jobs_stopped(r, note, now)) {
             weir_log_info("job %s %s", r->id, note);
+            coord_persist_job(c, r);
             coord_send_cancel(c, r, note);
         }
     }

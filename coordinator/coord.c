@@ -95,6 +95,27 @@ static void coord_send_stop(coord_t *c, weir_jobrec_t *r)
     }
 }
 
+/* DATA_DIR/jobs/<id>.state: what a restarted coordinator needs to resume
+ * the job (state, attempt, restarts, where its file is, what it was
+ * restored from), written atomically at every change of state. */
+void coord_persist_job(coord_t *c, const weir_jobrec_t *r)
+{
+    char dir[PATH_MAX], name[96], text[4 * PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/jobs", c->data_dir);
+    snprintf(name, sizeof name, "%s.state", r->id);
+    int n = snprintf(text, sizeof text,
+                     "state=%d\nattempt=%u\nrestarts=%u\nck_last_id=%llu\nrestored_from=%s\n"
+                     "base_dir=%s\nfile_name=%s\n",
+                     r->state, r->attempt, r->restarts, (unsigned long long)r->ck_last_id,
+                     r->restored_from, r->base_dir, r->file_name);
+    int rc = n > 0 && (size_t)n < sizeof text ? weir_fs_write_atomic(dir, name, text, (size_t)n)
+                                               : -ENAMETOOLONG;
+    if (rc)
+        weir_log_warn("job %s: cannot store its state in %s: %s (a restarted coordinator "
+                      "would not resume it)",
+                      r->id, dir, strerror(-rc));
+}
+
 static void coord_job_ended(coord_t *c, weir_jobrec_t *r)
 {
     if (r->state == WEIR_JOB_FAILED && weir_jobs_begin_restart(r, weir_wall_ms())) {
@@ -112,8 +133,10 @@ static void coord_job_ended(coord_t *c, weir_jobrec_t *r)
             weir_ckc_destroy(&r->ckc);
         }
         coord_send_cancel(c, r, r->last_failure);
+        coord_persist_job(c, r);
         return;
     }
+    coord_persist_job(c, r);
     if (r->state == WEIR_JOB_FINISHED)
         weir_log_info("job %s finished", r->id);
     else
@@ -172,6 +195,7 @@ static void coord_restart_tick(coord_t *c)
             continue;
         }
         snprintf(r->error, sizeof r->error, "restarted after: %s", r->last_failure);
+        coord_persist_job(c, r);
         weir_log_info("job %s: attempt %u deployed on %u live nodes, from %s", r->id, r->attempt,
                       weir_members_alive(&heard, alive, WEIR_MAX_NODES),
                       r->restored_from[0] ? r->restored_from : "the start");
@@ -336,6 +360,7 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
         weir_jobs_cancel(r, "could not deploy to the nodes", weir_wall_ms());
         r->state = WEIR_JOB_FAILED;
     }
+    coord_persist_job(c, r);
     weir_log_info("job %s (%s) submitted: %u tasks, attempt %u%s%s", r->id, r->file_name,
                   r->n_tasks, r->attempt, r->restored_from[0] ? ", restored from " : "",
                   r->restored_from);
@@ -708,6 +733,15 @@ static void coord_on_message(coord_t *c)
         }
         for (size_t i = 0; i < h->n_tasks; i++)
             coord_on_task_stats(c, h->node_id, h->tasks[i]);
+        /* Answered, so that a node knows the coordinator is there. */
+        Weir__V1__RegisterAck hack = WEIR__V1__REGISTER_ACK__INIT;
+        hack.ok = true;
+        hack.heartbeat_interval_ms = (uint64_t)c->hb_interval_ms;
+        hack.heartbeat_timeout_ms = (uint64_t)c->hb_timeout_ms;
+        Weir__V1__Envelope hout = WEIR__V1__ENVELOPE__INIT;
+        hout.body_case = WEIR__V1__ENVELOPE__BODY_REGISTER_ACK;
+        hout.register_ack = &hack;
+        weir_wire_send(c->router, r, rl, &hout);
         break;
     }
     case WEIR__V1__ENVELOPE__BODY_TASK_UPDATE: {
@@ -750,6 +784,90 @@ static void coord_on_message(coord_t *c)
 done:
     zmq_msg_close(&rid);
     zmq_msg_close(&body);
+}
+
+/* A restarted coordinator: every job its data directory says was RUNNING
+ * or RESTARTING is read back (job file and state) and restarts, from its
+ * latest checkpoint, once nodes have registered (a heartbeat timeout from
+ * now): the nodes cancel what they still run of the old attempt when they
+ * report it. Jobs that had ended are not loaded. */
+static void coord_resume_jobs(coord_t *c)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/jobs", c->data_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && c->n_jobs < COORD_MAX_JOBS) {
+        size_t len = strlen(de->d_name);
+        if (len < 7 || strcmp(de->d_name + len - 6, ".state") != 0 || de->d_name[0] == '.')
+            continue;
+        char id[64], path[PATH_MAX + 80];
+        snprintf(id, sizeof id, "%.*s", (int)(len - 6), de->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        int state = -1;
+        unsigned attempt = 0, restarts = 0;
+        unsigned long long last = 0;
+        char line[PATH_MAX + 32], restored[96] = "", base[PATH_MAX] = "", fname[PATH_MAX] = "";
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = '\0';
+            if (sscanf(line, "state=%d", &state) == 1 || sscanf(line, "attempt=%u", &attempt) == 1 ||
+                sscanf(line, "restarts=%u", &restarts) == 1 ||
+                sscanf(line, "ck_last_id=%llu", &last) == 1)
+                continue;
+            if (strncmp(line, "restored_from=", 14) == 0)
+                snprintf(restored, sizeof restored, "%s", line + 14);
+            else if (strncmp(line, "base_dir=", 9) == 0)
+                snprintf(base, sizeof base, "%s", line + 9);
+            else if (strncmp(line, "file_name=", 10) == 0)
+                snprintf(fname, sizeof fname, "%s", line + 10);
+        }
+        fclose(f);
+        if (state != WEIR_JOB_RUNNING && state != WEIR_JOB_RESTARTING)
+            continue;
+        snprintf(path, sizeof path, "%s/%s.yaml", dir, id);
+        FILE *y = fopen(path, "r");
+        char *yaml = NULL;
+        size_t ylen = 0;
+        if (y) {
+            yaml = calloc(1, 1u << 20);
+            ylen = yaml ? fread(yaml, 1, (1u << 20) - 1, y) : 0;
+            fclose(y);
+        }
+        weir_job_t *spec = calloc(1, sizeof *spec);
+        char err[1024] = "";
+        weir_jobrec_t *r = NULL;
+        if (yaml && spec &&
+            weir_jobspec_parse(yaml, ylen, fname, base, WEIR_JOBSPEC_RUNNABLE, spec, err,
+                               sizeof err) == 0)
+            r = weir_jobs_new(id, yaml, base, fname, spec, weir_wall_ms());
+        if (!r) {
+            weir_log_warn("job %s was running but cannot be resumed: %s", id,
+                          err[0] ? err : "its job file is missing or unreadable");
+        } else {
+            r->attempt = attempt;
+            r->restarts = restarts;
+            r->ck_last_id = last;
+            snprintf(r->restored_from, sizeof r->restored_from, "%s", restored);
+            snprintf(r->last_failure, sizeof r->last_failure,
+                     "the coordinator restarted while attempt %u ran", attempt);
+            snprintf(r->error, sizeof r->error, "%s", r->last_failure);
+            r->state = WEIR_JOB_RESTARTING;
+            r->restart_at_ms = weir_wall_ms() + c->hb_timeout_ms;
+            r->failed_mono_ms = weir_mono_ms();
+            c->jobs[c->n_jobs++] = r;
+            weir_log_info("job %s was running (attempt %u): it restarts from its latest "
+                          "checkpoint once nodes are back",
+                          id, attempt);
+        }
+        free(yaml);
+        free(spec);
+    }
+    closedir(d);
 }
 
 /* The largest <n> of the stored job files DATA_DIR/jobs/<name>-<n>.yaml. */
@@ -804,6 +922,7 @@ int coord_run(const coord_opts_t *o)
         free(c);
         return 1;
     }
+    coord_resume_jobs(c);
     /* Job ids stay unique across restarts: continue after the stored ones. */
     c->next_seq = coord_last_seq(c->data_dir);
     c->zctx = zmq_ctx_new();

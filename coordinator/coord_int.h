@@ -34,6 +34,7 @@ typedef struct {
 } coord_t;
 
 weir_jobrec_t *coord_find_job(coord_t *c, const char *id);
+void coord_persist_job(coord_t *c, const weir_jobrec_t *r);
 void coord_send_cancel(coord_t *c, weir_jobrec_t *r, const char *reason);
 void coord_reply(coord_t *c, const void *rid, size_t rid_len, Weir__V1__Reply *rep);
 void coord_reply_error(coord_t *c, const void *rid, size_t rid_len, const char *msg);

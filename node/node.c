@@ -51,6 +51,8 @@ typedef struct {
     bool registered;
     int64_t last_register_ms, last_hb_ms;
     int64_t hb_interval_ms;
+    int64_t hb_timeout_ms;  /* from the coordinator; no word for this long: it is gone */
+    int64_t last_coord_ms;  /* last message from the coordinator */
     int64_t warned_ms;
 } node_t;
 
@@ -315,6 +317,7 @@ static void node_on_control(node_t *n)
     Weir__V1__Envelope *e = NULL;
     int rc = weir_wire_decode(zmq_msg_data(&m), zmq_msg_size(&m), &e);
     zmq_msg_close(&m);
+    n->last_coord_ms = weir_mono_ms();
     if (rc) {
         weir_log_warn("ignoring a malformed message from the coordinator: %s", weir_strerror(rc));
         return;
@@ -327,6 +330,8 @@ static void node_on_control(node_t *n)
             n->registered = true;
             if (e->register_ack->heartbeat_interval_ms)
                 n->hb_interval_ms = (int64_t)e->register_ack->heartbeat_interval_ms;
+            if (e->register_ack->heartbeat_timeout_ms)
+                n->hb_timeout_ms = (int64_t)e->register_ack->heartbeat_timeout_ms;
         } else {
             /* Refused or expired: the coordinator has written off whatever
              * this node ran (its jobs failed), so those tasks stop now; then
@@ -641,6 +646,18 @@ int node_run(const node_opts_t *o)
         }
         if (n.registered && now - n.last_hb_ms >= n.hb_interval_ms)
             node_send_heartbeat(&n);
+        if (n.registered && n.hb_timeout_ms > 0 && now - n.last_coord_ms > n.hb_timeout_ms) {
+            /* The coordinator answers every heartbeat: silent this long, it
+             * is gone (or cut off) and counts this node's tasks as lost, so
+             * they stop writing; the node keeps trying to register. */
+            weir_log_warn("no word from the coordinator for %lld ms: canceling %u job(s), "
+                          "registering again",
+                          (long long)(now - n.last_coord_ms), n.n_dfs);
+            while (n.n_dfs > 0)
+                node_remove_df(&n, 0);
+            n.registered = false;
+            n.last_register_ms = now;
+        }
         node_reap(&n, false);
     }
     weir_log_info("stopping");

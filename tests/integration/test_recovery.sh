@@ -58,3 +58,30 @@ t_windowdiff "$T_TMP/whole.csv" "$T_TMP/out/killed/results" ||
 n=$(tail -q -n +2 "$T_TMP"/out/killed/results/part-*.csv | awk -F, '{ s += $4 } END { print s + 0 }')
 [ "$n" -eq 120000 ] || t_fail "$n trips counted after the recovery, expected 120000"
 t_log "recovered: $n trips counted once, output equal to the run without the kill"
+
+# --- the coordinator killed and started again on its data directory -----
+t_job ck/recover coord
+job=$(t_weir submit "$T_JOBFILE") || t_fail "submit failed"
+for i in $(seq 1 100); do
+    t_weir status "$job" | grep -q "^checkpoint: latest [2-9]" && break
+    sleep 0.1
+done
+cpid=$(t_pid coordinator)
+port=${WEIR_COORDINATOR##*:}
+kill -9 "$cpid"
+t_log "killed the coordinator (pid $cpid)"
+sleep 0.5
+"$T_BUILD/weir-coordinator" --listen "tcp://127.0.0.1:$port" --data-dir "$T_CLUSTER/coordinator" \
+    >>"$T_CLUSTER/coordinator-2.log" 2>&1 &
+echo "coordinator-2 $!" >>"$T_CLUSTER/pids"
+for i in $(seq 1 100); do
+    t_weir status "$job" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+s_wait_state "$job" FINISHED 60
+st=$(t_weir status "$job")
+grep -q "coordinator restarted" <<<"$st" || t_fail "status does not say the coordinator restarted: $(head -n 8 <<<"$st")"
+grep -q "restored:  from $job/" <<<"$st" || t_fail "the job did not resume from a checkpoint: $(head -n 8 <<<"$st")"
+t_windowdiff "$T_TMP/whole.csv" "$T_TMP/out/coord/results" ||
+    t_fail "the output after the coordinator restart differs from the run without it"
+t_log "coordinator restart: the job resumed ($(grep -o "from $job/[0-9]*" <<<"$st")) and its output is equal"
