@@ -21,6 +21,7 @@ int cli_cancel(const char *endpoint, int argc, char **argv);
 int cli_stop(const char *endpoint, int argc, char **argv);
 int cli_savepoint(const char *endpoint, int argc, char **argv);
 int cli_checkpoints(const char *endpoint, int argc, char **argv);
+int cli_rebalance(const char *endpoint, int argc, char **argv);
 int cli_nodes(const char *endpoint, int argc, char **argv);
 int cli_watermarks(const char *endpoint, int argc, char **argv);
 int cli_local(int argc, char **argv);

@@ -610,6 +610,64 @@ int cli_savepoint(const char *endpoint, int argc, char **argv)
     return 1;
 }
 
+int cli_rebalance(const char *endpoint, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: weir rebalance JOB\n");
+        return 2;
+    }
+    Weir__V1__Reply *sr = NULL;
+    Weir__V1__JobInfo *ji = s_status(endpoint, argv[0], &sr);
+    if (!ji)
+        return 1;
+    uint32_t before = ji->attempt;
+    cli_reply_free(sr);
+    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
+    ref.job = argv[0];
+    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
+    q.req_case = WEIR__V1__REQUEST__REQ_REBALANCE;
+    q.rebalance = &ref;
+    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    if (!rep)
+        return 1;
+    if (!rep->ok) {
+        fprintf(stderr, "weir: %s\n", rep->error);
+        cli_reply_free(rep);
+        return 1;
+    }
+    cli_reply_free(rep);
+    /* Wait for the new attempt to run. */
+    for (int i = 0; i < 600; i++) {
+        usleep(100 * 1000);
+        ji = s_status(endpoint, argv[0], &sr);
+        if (!ji)
+            return 1;
+        if (ji->attempt > before && ji->state == 1) {
+            char nodes[1024] = "";
+            size_t used = 0;
+            for (size_t t = 0; t < ji->n_tasks; t++) {
+                const char *nd = ji->tasks[t]->node_id;
+                if (!strstr(nodes, nd) && used + strlen(nd) + 2 < sizeof nodes)
+                    used += (size_t)snprintf(nodes + used, sizeof nodes - used, "%s%s",
+                                             used ? " " : "", nd);
+            }
+            printf("job %s: attempt %u runs on %s (from %s)\n", ji->job, ji->attempt, nodes,
+                   ji->restored_from);
+            cli_reply_free(sr);
+            return 0;
+        }
+        if (ji->state >= 2 && ji->state <= 4) {
+            fprintf(stderr, "weir: job %s is %s: %s\n", ji->job, s_job_state(ji->state),
+                    ji->error);
+            cli_reply_free(sr);
+            return 1;
+        }
+        cli_reply_free(sr);
+    }
+    fprintf(stderr, "weir: job %s did not restart within a minute\n", argv[0]);
+    return 1;
+}
+
 int cli_nodes(const char *endpoint, int argc, char **argv)
 {
     (void)argv;

@@ -21,6 +21,7 @@ static void s_usage(FILE *f)
             "  savepoint JOB [--stop]     take a savepoint (and stop the job); prints its id\n"
             "  savepoint --delete ID      delete a savepoint\n"
             "  checkpoints JOB            checkpoints and savepoints of a job\n"
+            "  rebalance JOB              savepoint, then restart over every live node\n"
             "  nodes                      list nodes and whether they are alive\n"
             "  watermarks JOB             watermark per task and input; who holds the minimum\n"
             "  local up --nodes N --dir DIR [--port P]\n"
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
         return cli_stop(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "savepoint") == 0)
         return cli_savepoint(endpoint, sub_argc, sub_argv);
+    if (strcmp(cmd, "rebalance") == 0)
+        return cli_rebalance(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "checkpoints") == 0)
         return cli_checkpoints(endpoint, sub_argc, sub_argv);
     if (strcmp(cmd, "nodes") == 0)

@@ -46,6 +46,7 @@
 #define S_POLL_MS 100  /* longest wait before a thread rechecks cancel */
 #define S_HELLO_MS 100 /* hello retry period while a receiver is unknown */
 #define S_FOLLOW_POLL_MS 20 /* a followed file with nothing new is looked at this often */
+#define S_FINAL_BASE 9000000000000000000ULL /* last parts: this + attempt */
 
 typedef struct s_task s_task_t;
 
@@ -1255,8 +1256,11 @@ static void *s_window_main(void *arg)
     /* Output goes through the exactly-once file sink (cluster/filesink):
      * pre-committed at each checkpoint, published when it completes, and
      * the last part when the input ends. */
+    /* The attempt is zero-padded, so that the tag of one attempt is never
+     * the beginning of another's (a restore deletes old attempts' files by
+     * tag prefix). */
     char tag[96];
-    snprintf(tag, sizeof tag, "%s-%u", df->job_id, df->attempt);
+    snprintf(tag, sizeof tag, "%s-a%04u", df->job_id, df->attempt);
     char serr[512] = "";
     rc = weir_filesink_open(job->sink.path, k, tag, hdr, nh, &rfs, serr, sizeof serr);
     if (rc) {
@@ -1508,8 +1512,12 @@ static void *s_window_main(void *arg)
     s_publish_latency(t, &lat);
     weir_winop_destroy(&op);
     /* The input ended: what was pre-committed and the last part are
-     * published (the last part as checkpoint last_pre + 1). */
-    uint64_t final_id = (last_pre > committed ? last_pre : committed) + 1;
+     * published. The last part is named after the attempt, above every
+     * checkpoint id (S_FINAL_BASE + attempt), so that a later attempt of
+     * the job never meets the name of an earlier attempt's last part. */
+    uint64_t final_id = S_FINAL_BASE + df->attempt;
+    if (final_id <= last_pre || final_id <= committed)
+        final_id = (last_pre > committed ? last_pre : committed) + 1;
     rc = weir_filesink_finish(rfs, final_id, serr, sizeof serr);
     if (rc) {
         snprintf(err, sizeof err, "cannot publish results: %s%s", serr,

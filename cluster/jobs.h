@@ -55,6 +55,7 @@ typedef struct {
      * the savepoint asked for by the CLI, and what the job started from. */
     struct weir_ckc *ckc;
     bool savepoint_asked, savepoint_stop;
+    bool rebalance; /* the asked savepoint is for weir rebalance */
     uint64_t savepoint_id; /* the id of the asked savepoint once triggered */
     char restored_from[96]; /* "JOB/ID" or "" */
     uint8_t *restore_meta;  /* packed CheckpointMeta sent with Deploy, or NULL */

@@ -210,6 +210,26 @@ static void s_notify(coord_t *c, weir_jobrec_t *r, uint64_t id, bool savepoint)
                       r->id, savepoint ? "savepoint" : "checkpoint", (unsigned long long)id,
                       (long long)s.duration_ms, (unsigned long long)s.state_bytes,
                       (unsigned long long)s.incremental_bytes, (long long)s.alignment_ms);
+    if (savepoint && r->savepoint_id == id && r->rebalance) {
+        /* weir rebalance: this attempt ends here; the next one starts at
+         * once from this savepoint over every live node (not a failure: no
+         * restart is counted). */
+        r->rebalance = false;
+        r->savepoint_asked = false;
+        uint64_t last = weir_ckc_last_id(r->ckc);
+        if (last > r->ck_last_id)
+            r->ck_last_id = last;
+        weir_ckc_destroy(&r->ckc);
+        coord_send_cancel(c, r, "rebalancing");
+        r->state = WEIR_JOB_RESTARTING;
+        r->restart_at_ms = now;
+        r->failed_mono_ms = weir_mono_ms(); /* the nodes heard from from now on */
+        snprintf(r->error, sizeof r->error, "rebalancing from savepoint %s/%llu", r->id,
+                 (unsigned long long)id);
+        weir_log_info("job %s: %s", r->id, r->error);
+        coord_persist_job(c, r);
+        return;
+    }
     if (savepoint && r->savepoint_id == id && r->savepoint_stop) {
         char note[160];
         snprintf(note, sizeof note, "stopped with savepoint %s/%llu", r->id,
@@ -577,8 +597,40 @@ void coord_ck_on_savepoint(coord_t *c, const void *rid, size_t rid_len,
     }
     r->savepoint_asked = true;
     r->savepoint_stop = q->stop;
+    r->rebalance = false;
     r->savepoint_id = 0;
     weir_log_info("job %s: savepoint asked%s", r->id, q->stop ? " (the job stops after it)" : "");
+    Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
+    rep.ok = true;
+    rep.job = r->id;
+    coord_reply(c, rid, rid_len, &rep);
+}
+
+void coord_ck_on_rebalance(coord_t *c, const void *rid, size_t rid_len, const char *job)
+{
+    weir_jobrec_t *r = coord_find_job(c, job);
+    char msg[256];
+    if (!r || r->state != WEIR_JOB_RUNNING || !r->ckc) {
+        snprintf(msg, sizeof msg, "job '%s' is not running (see `weir list`)", job);
+        coord_reply_error(c, rid, rid_len, msg);
+        return;
+    }
+    if (r->savepoint_asked && r->savepoint_id == 0) {
+        snprintf(msg, sizeof msg, "job %s: a savepoint is pending already; try again", r->id);
+        coord_reply_error(c, rid, rid_len, msg);
+        return;
+    }
+    if (weir_ckc_savepoint(r->ckc, weir_wall_ms()) != 0) {
+        snprintf(msg, sizeof msg, "job %s cannot take the savepoint of a rebalance now", r->id);
+        coord_reply_error(c, rid, rid_len, msg);
+        return;
+    }
+    r->savepoint_asked = true;
+    r->savepoint_stop = false;
+    r->rebalance = true;
+    r->savepoint_id = 0;
+    weir_log_info("job %s: rebalance asked (savepoint, then a new attempt over every live node)",
+                  r->id);
     Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
     rep.ok = true;
     rep.job = r->id;

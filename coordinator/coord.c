@@ -530,6 +530,9 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
         return;
     }
     case WEIR__V1__REQUEST__REQ_SAVEPOINT: coord_ck_on_savepoint(c, rid, rid_len, q->savepoint); return;
+    case WEIR__V1__REQUEST__REQ_REBALANCE:
+        coord_ck_on_rebalance(c, rid, rid_len, q->rebalance->job ? q->rebalance->job : "");
+        return;
     case WEIR__V1__REQUEST__REQ_CHECKPOINTS:
         coord_ck_on_list(c, rid, rid_len, q->checkpoints->job ? q->checkpoints->job : "");
         return;

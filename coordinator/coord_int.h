@@ -70,6 +70,8 @@ void coord_ck_on_fetch(coord_t *c, const void *rid, size_t rid_len, const Weir__
 /* CLI requests. */
 void coord_ck_on_savepoint(coord_t *c, const void *rid, size_t rid_len,
                            const Weir__V1__SavepointReq *q);
+/* weir rebalance: a savepoint, then attempt + 1 over every live node from it. */
+void coord_ck_on_rebalance(coord_t *c, const void *rid, size_t rid_len, const char *job);
 void coord_ck_on_list(coord_t *c, const void *rid, size_t rid_len, const char *job);
 void coord_ck_on_delete(coord_t *c, const void *rid, size_t rid_len, const char *id);
 

@@ -69,7 +69,7 @@ crash_case() {
     fi
     # Two live nodes again, then the job comes back from its latest checkpoint.
     for i in $(seq 1 100); do
-        [ "$(t_weir nodes 2>/dev/null | grep -cw yes)" -ge 2 ] && break
+        [ "$(t_weir nodes 2>/dev/null | awk '$3 == "alive"' | wc -l)" -ge 2 ] && break
         sleep 0.1
     done
     local again

@@ -85,3 +85,47 @@ grep -q "restored:  from $job/" <<<"$st" || t_fail "the job did not resume from 
 t_windowdiff "$T_TMP/whole.csv" "$T_TMP/out/coord/results" ||
     t_fail "the output after the coordinator restart differs from the run without it"
 t_log "coordinator restart: the job resumed ($(grep -o "from $job/[0-9]*" <<<"$st")) and its output is equal"
+
+# --- two of three nodes killed, one brought back, weir rebalance ---------
+live_nodes() { t_weir nodes | awk '$3 == "alive" { print $1 }'; }
+# Three live nodes again (one was killed above).
+"$T_BUILD/weir-node" --coordinator "$WEIR_COORDINATOR" --listen tcp://127.0.0.1:0 \
+    --data-dir "$T_CLUSTER/node-new" --id node-new >>"$T_CLUSTER/node-new.log" 2>&1 &
+echo "node-new $!" >>"$T_CLUSTER/pids"
+for i in $(seq 1 100); do
+    [ "$(live_nodes | wc -l)" -ge 3 ] && break
+    sleep 0.1
+done
+[ "$(live_nodes | wc -l)" -eq 3 ] || t_fail "expected 3 live nodes: $(t_weir nodes)"
+t_job ck/recover_slow rebalance
+job=$(t_weir submit "$T_JOBFILE") || t_fail "submit failed"
+for victim in $(live_nodes | head -n 2); do
+    for i in $(seq 1 100); do
+        t_weir status "$job" | grep -q "^checkpoint: latest" && break
+        sleep 0.1
+    done
+    kill -9 "$(t_pid "$victim")" 2>/dev/null || true
+    t_log "killed $victim"
+    sleep 1.5
+done
+s_nodes_of() { t_weir status "$1" | awk '/^TASK +KIND/ { t = 1; next } t && NF == 0 { t = 0 } t { print $5 }' | sort -u; }
+for i in $(seq 1 100); do
+    [ "$(s_nodes_of "$job" | wc -l)" -eq 1 ] && t_weir status "$job" | grep -q "^state: *RUNNING" && break
+    sleep 0.1
+done
+[ "$(s_nodes_of "$job" | wc -l)" -eq 1 ] || t_fail "the job should run on the last node: $(t_weir status "$job" | head -n 12)"
+t_log "running on $(s_nodes_of "$job") alone"
+"$T_BUILD/weir-node" --coordinator "$WEIR_COORDINATOR" --listen tcp://127.0.0.1:0 \
+    --data-dir "$T_CLUSTER/node-back" --id node-back >>"$T_CLUSTER/node-back.log" 2>&1 &
+echo "node-back $!" >>"$T_CLUSTER/pids"
+for i in $(seq 1 100); do
+    live_nodes | grep -qx node-back && break
+    sleep 0.1
+done
+t_weir rebalance "$job" >"$T_TMP/rebalance.out" 2>&1 || t_fail "weir rebalance failed: $(cat "$T_TMP/rebalance.out")"
+t_log "$(cat "$T_TMP/rebalance.out")"
+[ "$(s_nodes_of "$job" | wc -l)" -eq 2 ] || t_fail "after rebalance the job should run on 2 nodes: $(t_weir status "$job" | head -n 12)"
+s_wait_state "$job" FINISHED 90
+t_windowdiff "$T_TMP/whole.csv" "$T_TMP/out/rebalance/results" ||
+    t_fail "the output after losing two nodes and rebalancing differs from the run without"
+t_log "two nodes lost, one back, rebalanced: output equal"

@@ -430,7 +430,7 @@ static void s_read_output(uint32_t P)
     for (uint32_t k = 0; k < P && !o->why; k++) {
         char path[128];
         char part[96];
-        weir_filesink_final_name(k, 1, part); /* no checkpoints: the last part is 1 */
+        weir_filesink_final_name(k, 9000000000000000000ULL + ATTEMPT, part); /* the last part of the attempt */
         snprintf(path, sizeof path, "%s/results/%s", s_dir, part);
         char *text = s_slurp(path);
         if (!text) {
@@ -466,7 +466,7 @@ static void s_read_output(uint32_t P)
         }
         free(text);
 
-        weir_filesink_final_name(k, 1, part);
+        weir_filesink_final_name(k, 9000000000000000000ULL + ATTEMPT, part);
         snprintf(path, sizeof path, "%s/late/%s", s_dir, part);
         text = s_slurp(path);
         if (!text) {
@@ -1140,7 +1140,7 @@ static void bad_rows_go_beside_the_results_with_line_and_reason(void)
     int found = 0;
     for (uint32_t k = 0; k < 2; k++) {
         char part[96];
-        weir_filesink_final_name(k, 1, part);
+        weir_filesink_final_name(k, 9000000000000000000ULL + ATTEMPT, part);
         snprintf(path, sizeof path, "%s/out/results/%s", s_dir, part);
         text = s_slurp(path);
         CU_ASSERT_PTR_NOT_NULL_FATAL(text);
