@@ -150,6 +150,11 @@ t_cleanup() {
             [ $rc -ne 0 ] || rc=1
         fi
     fi
+    # A test with more to undo (network namespaces, mounts) defines
+    # t_extra_cleanup; it runs once the cluster is stopped.
+    if declare -F t_extra_cleanup >/dev/null; then
+        t_extra_cleanup || [ $rc -ne 0 ] || rc=1
+    fi
     # Each of these is a `timeout`, which KILLs its command 5 s after TERM.
     for pid in $T_FG "${T_BG[@]}"; do
         wait "$pid" 2>/dev/null
