@@ -146,6 +146,7 @@ int weir_jobs_node_lost(weir_jobrec_t *r, const char *node_id, const char *why, 
             continue;
         snprintf(r->error, sizeof r->error, "node %s lost (%s) while running task %u", node_id, why,
                  i);
+        snprintf(r->lost_node, sizeof r->lost_node, "%s", node_id);
         s_fail(r, now_ms);
         return WEIR_JOB_FAILED;
     }

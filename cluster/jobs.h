@@ -67,6 +67,7 @@ typedef struct {
     char last_failure[1024];
     uint64_t ck_last_id;
     int64_t failed_mono_ms; /* monotonic time of the last failure (coordinator) */
+    char lost_node[WEIR_NODE_ID_MAX]; /* the node whose loss failed it, or "" */
 } weir_jobrec_t;
 
 /* Makes a CREATED record (copies yaml). NULL on OOM. */

@@ -1727,10 +1727,17 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
                 return s_fail(c, s_key_mark(m, "source"), "source %d: %s", i + 1, gerr);
         }
     }
-    if (job->heartbeat.interval_ms != 500 || job->heartbeat.timeout_ms != 3000)
+    /* Nodes heartbeat every 500 ms for every job; a job may only give up
+     * on a silent node sooner than the cluster does (3 s). */
+    if (job->heartbeat.interval_ms != 500)
         return s_fail(c, s_key_mark(m, "heartbeat"),
-                      "heartbeat settings per job are not supported by this version of weir yet "
-                      "(the cluster uses 500 ms and 3 s); remove them");
+                      "heartbeat.interval per job is not supported: nodes heartbeat every 500 "
+                      "ms for every job; remove it");
+    if (job->heartbeat.timeout_ms > 3000)
+        return s_fail(c, s_key_mark(m, "heartbeat"),
+                      "heartbeat.timeout %lld ms is not supported: the cluster takes a silent "
+                      "node for dead after 3 s for every job; use at most 3s",
+                      (long long)job->heartbeat.timeout_ms);
     if (job->window.type == WEIR_WINDOW_SLIDING &&
         job->window.size_ms / job->window.slide_ms > 4096)
         return s_fail(c, s_key_mark(m, "window"),

@@ -148,6 +148,32 @@ static void coord_job_ended(coord_t *c, weir_jobrec_t *r)
 
 static int coord_deploy(coord_t *c, weir_jobrec_t *r);
 
+/* heartbeat.timeout of a job, when shorter than the cluster's: a node of
+ * the job silent that long counts as lost for the job (it fails, and
+ * restarts by its strategy), while the cluster still waits for it. */
+static void coord_job_heartbeats(coord_t *c)
+{
+    int64_t mono = weir_mono_ms();
+    for (uint32_t j = 0; j < c->n_jobs; j++) {
+        weir_jobrec_t *r = c->jobs[j];
+        if (r->state != WEIR_JOB_RUNNING || r->spec.heartbeat.timeout_ms >= c->hb_timeout_ms)
+            continue;
+        for (uint32_t t = 0; t < r->n_tasks && r->state == WEIR_JOB_RUNNING; t++) {
+            uint32_t n = r->tasks[t].node;
+            if (n >= c->members.n || r->status[t].state >= 3)
+                continue;
+            int64_t age = mono - c->members.nodes[n].last_seen_ms;
+            if (age <= r->spec.heartbeat.timeout_ms)
+                continue;
+            char why[128];
+            snprintf(why, sizeof why, "no heartbeat for %lld ms (the job's heartbeat.timeout)",
+                     (long long)age);
+            if (weir_jobs_node_lost(r, c->members.nodes[n].id, why, weir_wall_ms()) >= 0)
+                coord_job_ended(c, r);
+        }
+    }
+}
+
 /* Jobs waiting to restart: once their delay passed and a node is alive,
  * attempt + 1 is placed over the live nodes and deployed from the job's
  * latest checkpoint (or what it first started from, if it has none). */
@@ -162,13 +188,16 @@ static void coord_restart_tick(coord_t *c)
          * that just died (whose connection broke under a sender) is not
          * known dead before the heartbeat timeout, but it has not
          * heartbeated since. Live nodes do within an interval and a half. */
+        /* When the failure names the lost node, it is left out and the
+         * others are used at once. */
         int64_t mono = weir_mono_ms();
-        if (mono - r->failed_mono_ms < c->hb_interval_ms * 3 / 2)
+        if (!r->lost_node[0] && mono - r->failed_mono_ms < c->hb_interval_ms * 3 / 2)
             continue;
         static weir_members_t heard;
         heard = c->members;
         for (uint32_t i = 0; i < heard.n; i++)
-            if (heard.nodes[i].last_seen_ms < r->failed_mono_ms)
+            if (r->lost_node[0] ? strcmp(heard.nodes[i].id, r->lost_node) == 0
+                                : heard.nodes[i].last_seen_ms < r->failed_mono_ms)
                 heard.nodes[i].alive = false;
         uint32_t alive[WEIR_MAX_NODES];
         if (weir_members_alive(&heard, alive, WEIR_MAX_NODES) == 0)
@@ -186,6 +215,7 @@ static void coord_restart_tick(coord_t *c)
         }
         if (weir_jobs_place(r, &heard, err, sizeof err) != 0)
             continue;
+        r->lost_node[0] = '\0';
         r->placed_ms = now;
         uint64_t after = last_ck > r->ck_last_id ? last_ck : r->ck_last_id;
         if (coord_ck_attempt_started(c, r, after) != 0 || coord_deploy(c, r) != 0) {
@@ -966,6 +996,7 @@ int coord_run(const coord_opts_t *o)
                 coord_job_ended(c, c->jobs[j]);
         coord_ck_tick(c);
         coord_restart_tick(c);
+        coord_job_heartbeats(c);
         int64_t now_ms = weir_mono_ms();
         if (now_ms - last_wm_ms >= 250) {
             coord_broadcast_watermarks(c);

@@ -148,3 +148,25 @@ st=$(t_weir status "$job")
 grep -q "^attempt: *1$" <<<"$st" || t_fail "a 1 s cut restarted the job: $(head -n 8 <<<"$st")"
 s_compare short
 t_log "a 1 s cut: no restart, output equal"
+
+# --- 4. a cut with heartbeat.timeout: 1s -----------------------------------
+s_job fast 12000
+sed -i -e 's/restart: {strategy: fixed, delay: 200ms, max_attempts: 5}/restart: {strategy: fixed, delay: 0ms, max_attempts: 5}\nheartbeat: {timeout: 1s}/' "$T_JOBFILE"
+job=$(t_weir submit "$T_JOBFILE") || t_fail "submit failed"
+for i in $(seq 1 100); do
+    t_weir status "$job" | grep -q "^checkpoint: latest" && break
+    sleep 0.1
+done
+t0=$(date +%s%3N)
+h_cut h1
+for i in $(seq 1 400); do
+    st=$(t_weir status "$job")
+    ! grep -q "^attempt: *1$" <<<"$st" && s_all_running "$job" && break
+    sleep 0.02
+done
+took=$(($(date +%s%3N) - t0))
+t_log "cut with heartbeat.timeout 1s: attempt 2 running after $took ms ($(grep '^restarts' <<<"$st"))"
+h_heal h1
+[ "$took" -lt 3000 ] || t_fail "recovery after a cut took $took ms with heartbeat.timeout 1s"
+s_wait_state "$job" FINISHED 60
+s_compare fast

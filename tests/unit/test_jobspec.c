@@ -1246,8 +1246,16 @@ static void features_not_built_yet_are_refused_for_running(void)
         int line;
         const char *needle;
     } cases[] = {
-        {SOURCE WINDOW "heartbeat: {interval: 1s, timeout: 5s}\n" SINK, 9, "heartbeat"},
+        {SOURCE WINDOW "heartbeat: {interval: 1s, timeout: 5s}\n" SINK, 9, "heartbeat.interval"},
     };
+    /* A shorter heartbeat timeout per job runs; a longer one does not. */
+    CU_ASSERT_EQUAL(s_parse_flags(SOURCE WINDOW "heartbeat: {timeout: 1s}\n" SINK,
+                                  WEIR_JOBSPEC_RUNNABLE),
+                    0);
+    CU_ASSERT_EQUAL(s_parse_flags(SOURCE WINDOW "heartbeat: {timeout: 5s}\n" SINK,
+                                  WEIR_JOBSPEC_RUNNABLE),
+                    WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "at most 3s"));
     /* Restart strategies run. */
     CU_ASSERT_EQUAL(s_parse_flags(SOURCE WINDOW "restart: {strategy: fixed, delay: 1s}\n" SINK,
                                   WEIR_JOBSPEC_RUNNABLE),
