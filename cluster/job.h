@@ -15,6 +15,7 @@
 #define WEIR_JOB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define WEIR_MAX_COLS 32
@@ -205,5 +206,12 @@ static inline const weir_source_t *weir_job_split_source(const weir_job_t *job, 
     *local_split = 0;
     return &job->source;
 }
+
+/* The job's state signature: what a checkpoint's state means (key columns
+ * with their types, the window, the aggregates with their fields and
+ * types, the kind of each source). A job may be restored only from a
+ * checkpoint with the same signature; the text says what each part is, so
+ * an error can show both. Writes at most cap bytes (NUL included). */
+void weir_job_state_signature(const weir_job_t *job, char *out, size_t cap);
 
 #endif

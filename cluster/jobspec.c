@@ -2005,3 +2005,40 @@ done:
     yaml_parser_delete(&parser);
     return rc;
 }
+
+void weir_job_state_signature(const weir_job_t *job, char *out, size_t cap)
+{
+    static const char *const types[] = {"?", "int64", "double", "string", "bool", "timestamp"};
+    static const char *const fns[] = {"?", "count", "sum", "avg", "min", "max", "count_distinct"};
+    static const char *const wins[] = {"none", "tumbling", "sliding", "session"};
+    size_t o = 0;
+#define S_SIG(...)                                                                                 \
+    do {                                                                                           \
+        if (o < cap)                                                                               \
+            o += (size_t)snprintf(out + o, cap - o, __VA_ARGS__);                                  \
+    } while (0)
+    if (cap)
+        out[0] = '\0';
+    S_SIG("key_by=");
+    for (int i = 0; i < job->n_keys; i++) {
+        const weir_field_t *f = &job->source.fields[job->key_cols[i]];
+        S_SIG("%s%s:%s", i ? "," : "", f->name, types[f->type < 6 ? f->type : 0]);
+    }
+    const weir_window_t *w = &job->window;
+    S_SIG("; window=%s", wins[w->type < 4 ? w->type : 0]);
+    if (w->type == WEIR_WINDOW_SESSION)
+        S_SIG(" gap %lldms", (long long)w->gap_ms);
+    else if (w->type != WEIR_WINDOW_NONE)
+        S_SIG(" %lldms/%lldms offset %lldms", (long long)w->size_ms, (long long)w->slide_ms,
+              (long long)w->offset_ms);
+    S_SIG("; aggregate=");
+    for (int i = 0; i < job->n_aggs; i++) {
+        const weir_agg_t *a = &job->aggs[i];
+        S_SIG("%s%s(%s)", i ? "," : "", fns[a->fn < 7 ? a->fn : 0],
+              a->field_col >= 0 ? job->source.fields[a->field_col].name : "");
+    }
+    S_SIG("; sources=");
+    for (int i = 0; i < job->n_sources; i++)
+        S_SIG("%s%s", i ? "," : "", job->sources[i].type == WEIR_SOURCE_GENERATOR ? "generator" : "file");
+#undef S_SIG
+}

@@ -592,6 +592,7 @@ int weir_wire_ckmeta_pack(const weir_ck_meta_t *m, uint8_t **out, size_t *len)
     pb.savepoint = m->savepoint;
     pb.trigger_ms = m->trigger_ms;
     pb.complete_ms = m->complete_ms;
+    pb.state_signature = (char *)m->signature;
     int rc = -ENOMEM;
     size_t n = m->n_tasks, done = 0;
     Weir__V1__TaskSnapshot *tasks = NULL;
@@ -644,6 +645,7 @@ int weir_wire_ckmeta_unpack(const void *data, size_t len, weir_ck_meta_t *m)
     m->savepoint = pb->savepoint;
     m->trigger_ms = pb->trigger_ms;
     m->complete_ms = pb->complete_ms;
+    snprintf(m->signature, sizeof m->signature, "%s", pb->state_signature ? pb->state_signature : "");
     if (pb->n_tasks) {
         m->tasks = calloc(pb->n_tasks, sizeof *m->tasks);
         if (!m->tasks) {

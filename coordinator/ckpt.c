@@ -154,6 +154,7 @@ static void s_persist(coord_t *c, weir_jobrec_t *r, uint64_t id)
     if (!rc) {
         snprintf(m.job, sizeof m.job, "%s", r->id);
         m.attempt = r->attempt;
+        weir_job_state_signature(&r->spec, m.signature, sizeof m.signature);
         rc = weir_ckstore_put_meta(st, &m);
         if (rc)
             snprintf(err, sizeof err, "%s", weir_ckstore_errmsg(st));
@@ -818,6 +819,18 @@ int coord_ck_prepare_restore(coord_t *c, weir_jobrec_t *r, const char *ref, uint
                  "%s/%llu was taken with %u source splits and %u key groups; this job has %u "
                  "splits and %d key groups: keep source.splits and max_key_groups as they were",
                  job, (unsigned long long)m.id, n_src, G, splits, r->spec.max_key_groups);
+        weir_ck_meta_clear(&m);
+        return WEIR_EINVAL;
+    }
+    /* The state must mean the same in the new job. */
+    char sig[512];
+    weir_job_state_signature(&r->spec, sig, sizeof sig);
+    if (m.signature[0] && strcmp(m.signature, sig) != 0) {
+        snprintf(err, err_cap,
+                 "%s/%llu holds state of another shape: it was taken with [%s], this job has "
+                 "[%s]; keep key_by, the window, the aggregates and the kinds of sources as "
+                 "they were (or start without --from-savepoint)",
+                 job, (unsigned long long)m.id, m.signature, sig);
         weir_ck_meta_clear(&m);
         return WEIR_EINVAL;
     }

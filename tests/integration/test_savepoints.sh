@@ -43,6 +43,13 @@ t_windowdiff "$T_TMP/exp.csv" "$T_TMP/out/sliding/results" || t_fail "case 2: re
 printf 'ts,key\n2000,k\n' >"$T_TMP/exp_late.csv"
 t_windowdiff rows "$T_TMP/exp_late.csv" "$T_TMP/out/sliding/late" || t_fail "case 2: 2000 must be late exactly once"
 
+# A savepoint holds state of one shape: another window is refused, naming both.
+sed -e 's/size: 10000, slide: 5000/size: 20000, slide: 5000/' "$T_JOBFILE" >"$T_TMP/jobs/other_window.yaml"
+t_weir submit "$T_TMP/jobs/other_window.yaml" --from-savepoint "$sp" >/dev/null 2>"$T_TMP/e0" &&
+    t_fail "a savepoint was restored into a job with another window"
+grep -q "holds state of another shape.*window=sliding 10000ms/5000ms.*window=sliding 20000ms/5000ms" "$T_TMP/e0" ||
+    t_fail "unclear error for a changed window: $(cat "$T_TMP/e0")"
+
 # --- case 1: the taxi job, stopped and resumed halfway ------------------
 taxi=$T_ROOT/examples/data/nyc_taxi/yellow_tripdata_sample_2019-01.by_dropoff.csv
 total=$(($(wc -l <"$taxi") - 1))
