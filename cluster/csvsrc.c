@@ -92,6 +92,11 @@ struct weir_csvsrc {
     int fd;
     size_t data, scanned;
     bool quote_odd;
+    dev_t dev; /* the followed file, to notice it replaced or deleted */
+    ino_t ino;
+    uint8_t seen[64]; /* the bytes before hi at the last look: a rewrite changes them */
+    size_t seen_len;
+    const char *stale; /* why the followed file can no longer be read */
 };
 
 /* Gives the pages of the map before `upto` back to the kernel, in steps of
@@ -699,18 +704,38 @@ static void s_follow_scan(weir_csvsrc_t *s)
     s->scanned = s->size;
     if (last > s->hi)
         s->hi = last;
+    size_t n = s->hi - s->data < sizeof s->seen ? s->hi - s->data : sizeof s->seen;
+    memcpy(s->seen, s->map + s->hi - n, n);
+    s->seen_len = n;
 }
 
 /* follow: maps what was appended since the last look. 0, -errno, or
  * WEIR_ESTALE when the file got shorter (truncated or replaced in place). */
 static int s_follow_grow(weir_csvsrc_t *s)
 {
-    struct stat st;
+    struct stat st, at_path;
     if (fstat(s->fd, &st) != 0)
         return -errno;
     size_t now = (size_t)st.st_size;
-    if (now < s->size)
+    if (now < s->size) {
+        s->stale = "got shorter (truncated or rewritten in place)";
         return WEIR_ESTALE;
+    }
+    /* The name must still lead to the file being read: a rotated,
+     * recreated or deleted file is not followed silently. */
+    if (stat(s->job->source.path, &at_path) != 0) {
+        s->stale = "was deleted";
+        return WEIR_ESTALE;
+    }
+    if (at_path.st_dev != s->dev || at_path.st_ino != s->ino) {
+        s->stale = "was replaced by another file (rotated or recreated)";
+        return WEIR_ESTALE;
+    }
+    if (s->seen_len &&
+        memcmp(s->map + s->hi - s->seen_len, s->seen, s->seen_len) != 0) {
+        s->stale = "was rewritten in place (bytes already read changed)";
+        return WEIR_ESTALE;
+    }
     if (now == s->size)
         return 0;
     void *m = mremap((void *)s->map, s->size, now, MREMAP_MAYMOVE);
@@ -741,6 +766,20 @@ int weir_csvsrc_seek(weir_csvsrc_t *s, uint64_t offset, uint64_t line)
     s->eof = s->pos >= s->hi && !s->follow;
     s_release(s, s->pos, true);
     return 0;
+}
+
+const char *weir_csvsrc_stale_reason(const weir_csvsrc_t *s)
+{
+    return s->stale ? s->stale : "changed";
+}
+
+size_t weir_csvsrc_incomplete(const weir_csvsrc_t *s, const char **bytes, uint64_t *line)
+{
+    if (!s->follow || s->size <= s->hi)
+        return 0;
+    *bytes = (const char *)s->map + s->hi;
+    *line = s->line;
+    return s->size - s->hi;
 }
 
 bool weir_csvsrc_caught_up(const weir_csvsrc_t *s)
@@ -946,10 +985,13 @@ int weir_csvsrc_open(const weir_job_t *job, int split, int n_splits, weir_csvsrc
         s_fmt(err, err_cap, "cannot map %s: %s", path, strerror(errno));
         goto fail;
     }
-    if (s->follow)
+    if (s->follow) {
         s->fd = fd;
-    else
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    } else {
         close(fd);
+    }
     fd = -1;
     s->map = m;
     madvise(m, s->size, MADV_SEQUENTIAL);

@@ -17,9 +17,11 @@
  * that finds no complete record left looks at the file's size (one fstat)
  * and maps what was appended; only complete records are read (ending in an
  * LF outside quotes), so a line being written is read once its LF is
- * there. The split never ends (*eof stays 0); a file that gets shorter
- * fails the read with WEIR_ESTALE (truncating or rewriting a followed file
- * in place is not supported; appending is).
+ * there. The split never ends (*eof stays 0); a file that gets shorter,
+ * whose name leads to another file (rotated, recreated) or to none
+ * (deleted), or whose bytes already read changed, fails the read with
+ * WEIR_ESTALE (weir_csvsrc_stale_reason says which): appending is the only
+ * change a followed file may see.
  */
 #ifndef WEIR_CSVSRC_H
 #define WEIR_CSVSRC_H
@@ -66,6 +68,17 @@ void weir_csvsrc_position(const weir_csvsrc_t *s, uint64_t *offset, uint64_t *li
  * split, past the end of the file, or not at the start of a line (the
  * file changed). */
 int weir_csvsrc_seek(weir_csvsrc_t *s, uint64_t offset, uint64_t line);
+
+/* Follow mode: why the last read failed with WEIR_ESTALE ("got
+ * shorter ...", "was deleted", "was replaced by another file ...", "was
+ * rewritten in place ..."). */
+const char *weir_csvsrc_stale_reason(const weir_csvsrc_t *s);
+
+/* Follow mode: the bytes after the last complete record (a record still
+ * being written, or one whose quote never closes): their count, where
+ * they are (*bytes, valid while the reader lives) and the line they start
+ * on. 0 when there are none or not following. */
+size_t weir_csvsrc_incomplete(const weir_csvsrc_t *s, const char **bytes, uint64_t *line);
 
 /* True when every complete record seen so far has been read: in follow
  * mode the caller should wait before reading again. */

@@ -39,6 +39,7 @@
 #include "filter.h"
 #include "fsx.h"
 #include "keygroup.h"
+#include "log.h"
 #include "timeu.h"
 #include "winop.h"
 #include "wm.h"
@@ -697,6 +698,7 @@ static void *s_source_main(void *arg)
      * consumers; its next row makes it active again on every channel. */
     const int64_t idle_ms = job->source.idle_timeout_ms;
     uint64_t ck_done = 0; /* the last checkpoint this split took part in */
+    size_t tail_warned = 0; /* followed file: incomplete bytes last warned about */
     bool quiet = false;
     int64_t quiet_since = 0;
     int eof = 0;
@@ -733,8 +735,21 @@ static void *s_source_main(void *arg)
             rc = WEIR_ECANCELED;
             goto canceled;
         }
-        if (atomic_load(&df->stop))
-            break; /* weir stop: the input ends here, as at the end of a file */
+        if (atomic_load(&df->stop)) {
+            /* weir stop: the input ends here, as at the end of a file. A
+             * followed file's unfinished last record is a bad row (never
+             * silently dropped). */
+            const char *tail = NULL;
+            uint64_t tline = 0;
+            size_t tn = src ? weir_csvsrc_incomplete(src, &tail, &tline) : 0;
+            if (tn)
+                s_src_on_bad(&x, tline,
+                             "incomplete record at the end of the followed file when the job "
+                             "was stopped (no line break after it outside quotes: an unclosed "
+                             "quote?)",
+                             tail, tn < 4096 ? tn : 4096);
+            break;
+        }
         uint64_t ck = atomic_load(&df->ck_req);
         if (ck > ck_done) {
             weir_df_ck_snap_t snap = {.id = ck, .max_ts = max_ts, .wm = x.wm};
@@ -793,9 +808,9 @@ static void *s_source_main(void *arg)
         }
         if (rc == WEIR_ESTALE && !generated) {
             snprintf(err, sizeof err,
-                     "the followed file %s got shorter while being read (a followed file may "
-                     "only grow: append to it; do not truncate or rewrite it)",
-                     job->source.path);
+                     "the followed file %s %s while being read (a followed file may only grow: "
+                     "append to it; do not truncate, rewrite, rotate or delete it)",
+                     job->source.path, weir_csvsrc_stale_reason(src));
             goto fail;
         }
         if (rc) {
@@ -887,6 +902,16 @@ static void *s_source_main(void *arg)
              * whichever comes first. */
             int64_t now2 = s_now_ns();
             int64_t wait = generated ? weir_gensrc_wait_ns(gen, now2) : S_FOLLOW_POLL_MS * 1000000LL;
+            const char *tail = NULL;
+            uint64_t tline = 0;
+            size_t tn = src ? weir_csvsrc_incomplete(src, &tail, &tline) : 0;
+            if (tn >= tail_warned + (1u << 20)) { /* every MiB more */
+                weir_log_warn("job %s: %s has %zu bytes after its last complete record (line "
+                              "%llu): a quote that never closes? They are read once a line "
+                              "break outside quotes follows, or reported as bad at stop",
+                              df->job_id, job->source.path, tn, (unsigned long long)tline);
+                tail_warned = tn;
+            }
             int64_t to_flush = last_flush + flush_ns - now2;
             if (to_flush < wait)
                 wait = to_flush;

@@ -1018,13 +1018,65 @@ static void follow_reads_what_is_appended(void)
     CU_ASSERT_TRUE(weir_csvsrc_caught_up(src));
     CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 20000, &rc), 0);
     CU_ASSERT_EQUAL(rc, 0);
+    /* A record that never ends (an open quote) is not read, but shown. */
+    s_append(path, "20000,\"open\n20001,x\n");
+    CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 20000, &rc), 0);
+    const char *tail = NULL;
+    uint64_t tline = 0;
+    CU_ASSERT_EQUAL(weir_csvsrc_incomplete(src, &tail, &tline), strlen("20000,\"open\n20001,x\n"));
+    CU_ASSERT_EQUAL(strncmp(tail, "20000,", 6), 0);
     /* Shortened in place: refused, not misread. */
     CU_ASSERT_EQUAL(truncate(path, 5), 0);
     CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 20000, &rc), 0);
     CU_ASSERT_EQUAL(rc, WEIR_ESTALE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(weir_csvsrc_stale_reason(src), "shorter"));
     weir_batch_destroy(&b);
     weir_csvsrc_destroy(&src);
     unlink(path);
+}
+
+/* A followed file that is replaced (rotated), deleted or rewritten in
+ * place is refused with the reason, not read on from an old offset. */
+static void follow_refuses_a_replaced_deleted_or_rewritten_file(void)
+{
+    static const char *const how[] = {"replaced", "deleted", "rewritten"};
+    for (int i = 0; i < 3; i++) {
+        char path[64];
+        const char *start = "ts,k\n1,a\n2,b\n";
+        s_write_file(path, start, strlen(start));
+        weir_job_t job;
+        s_job(&job, path, "ts=ms;k=string");
+        job.source.follow = true;
+        weir_csvsrc_t *src = NULL;
+        char err[256] = "";
+        CU_ASSERT_EQUAL_FATAL(weir_csvsrc_open(&job, 0, 1, &src, err, sizeof err), 0);
+        weir_batch_t *b = weir_batch_new_for_job(&job, 3);
+        int64_t ts[8];
+        int rc = 0;
+        CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 8, &rc), 2);
+        if (i == 0) {
+            char other[80];
+            snprintf(other, sizeof other, "%s.new", path);
+            FILE *f = fopen(other, "w");
+            fputs("ts,k\n7,x\n8,y\n9,z\n", f);
+            fclose(f);
+            CU_ASSERT_EQUAL(rename(other, path), 0);
+        } else if (i == 1) {
+            unlink(path);
+        } else {
+            FILE *f = fopen(path, "w"); /* same name, same inode, new bytes, longer */
+            fputs("ts,k\n9,z\n9,z\n9,z\n", f);
+            fclose(f);
+        }
+        CU_ASSERT_EQUAL(s_follow_read(src, b, ts, 8, &rc), 0);
+        CU_ASSERT_EQUAL(rc, WEIR_ESTALE);
+        if (i == 2 && rc != WEIR_ESTALE)
+            fprintf(stderr, "\nrewrite: rc %d\n", rc);
+        CU_ASSERT_PTR_NOT_NULL(strstr(weir_csvsrc_stale_reason(src), how[i]));
+        weir_batch_destroy(&b);
+        weir_csvsrc_destroy(&src);
+        unlink(path);
+    }
 }
 
 /* A reader continues from a recorded position exactly where the first one
@@ -1115,6 +1167,8 @@ void test_csvsrc_register(void)
                 reading_a_split_keeps_resident_memory_flat);
     CU_add_test(s, "follow: true reads what is appended", follow_reads_what_is_appended);
     CU_add_test(s, "seek continues from a recorded position", seek_continues_from_a_position);
+    CU_add_test(s, "follow refuses a replaced, deleted or rewritten file",
+                follow_refuses_a_replaced_deleted_or_rewritten_file);
     CU_add_test(s, "the USGS sample reads quoted UTF-8 places",
                 the_usgs_sample_reads_quoted_utf8_places);
 }
