@@ -198,7 +198,7 @@ int cli_submit(const char *endpoint, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--wait") == 0)
             wait = 1;
-        else if (strcmp(argv[i], "--from-savepoint") == 0 && i + 1 < argc)
+        else if (strcmp(argv[i], "--from-savepoint") == 0 && i + 1 < argc && argv[i + 1][0])
             from = argv[++i];
         else if (strcmp(argv[i], "--from-savepoint") == 0) {
             fprintf(stderr, "weir submit: --from-savepoint needs an id, e.g. --from-savepoint "
@@ -484,7 +484,7 @@ int cli_checkpoints(const char *endpoint, int argc, char **argv)
     Weir__V1__Reply *rep = s_checkpoints(endpoint, argv[0]);
     if (!rep)
         return 1;
-    printf("%-6s %-9s %-11s %-24s %9s %12s %12s %9s %s\n", "ID", "KIND", "STATE", "TRIGGERED",
+    printf("%-6s %-9s %-20s %-24s %9s %12s %12s %9s %s\n", "ID", "KIND", "STATE", "TRIGGERED",
            "MS", "STATE_B", "UPLOADED_B", "ALIGN_MS", "RESTORE WITH");
     for (size_t i = 0; i < rep->n_checkpoints; i++) {
         const Weir__V1__CheckpointInfo *c = rep->checkpoints[i];
@@ -497,7 +497,7 @@ int cli_checkpoints(const char *endpoint, int argc, char **argv)
         if (c->retained)
             snprintf(with, sizeof with, "--from-savepoint %s/%llu", rep->job,
                      (unsigned long long)c->id);
-        printf("%-6llu %-9s %-11s %-24s %9lld %12llu %12llu %9lld %s\n",
+        printf("%-6llu %-9s %-20s %-24s %9lld %12llu %12llu %9lld %s\n",
                (unsigned long long)c->id, c->savepoint ? "savepoint" : "checkpoint", state, when,
                (long long)c->duration_ms, (unsigned long long)c->state_bytes,
                (unsigned long long)c->incremental_bytes, (long long)c->alignment_ms, with);
@@ -562,14 +562,16 @@ int cli_savepoint(const char *endpoint, int argc, char **argv)
         cli_reply_free(rep);
         return 1;
     }
+    char want[128];
+    snprintf(want, sizeof want, "%s", rep->savepoint ? rep->savepoint : "");
     cli_reply_free(rep);
-    /* Wait for it: the coordinator names it once triggered. */
+    /* Wait for it: the coordinator said which id it gets. */
     for (int i = 0; i < 3000; i++) {
         usleep(100 * 1000);
         rep = s_checkpoints(endpoint, job);
         if (!rep)
             return 1;
-        const char *id = rep->savepoint && *rep->savepoint ? rep->savepoint : NULL;
+        const char *id = want[0] ? want : rep->savepoint && *rep->savepoint ? rep->savepoint : NULL;
         const char *slash = id ? strrchr(id, '/') : NULL;
         unsigned long long n = slash ? strtoull(slash + 1, NULL, 10) : 0;
         for (size_t k = 0; n && k < rep->n_checkpoints; k++) {

@@ -466,8 +466,8 @@ const char *weir_ckc_phase_name(weir_ckc_phase_t p)
 {
     switch (p) {
     case WEIR_CKC_TRIGGERED: return "triggered";
-    case WEIR_CKC_SOURCES_ACKED: return "sources acknowledged";
-    case WEIR_CKC_TASKS_ACKED: return "tasks acknowledged";
+    case WEIR_CKC_SOURCES_ACKED: return "sources-acked";
+    case WEIR_CKC_TASKS_ACKED: return "tasks-acked";
     case WEIR_CKC_DURABLE: return "durable";
     case WEIR_CKC_COMPLETED: return "completed";
     case WEIR_CKC_ABORTED: return "aborted";

@@ -601,9 +601,17 @@ void coord_ck_on_savepoint(coord_t *c, const void *rid, size_t rid_len,
     r->rebalance = false;
     r->savepoint_id = 0;
     weir_log_info("job %s: savepoint asked%s", r->id, q->stop ? " (the job stops after it)" : "");
+    /* Its id: the next one, or the one after the checkpoint running now
+     * (ids are issued one by one and a savepoint goes first). */
+    weir_ckc_stats_t cur;
+    char sp[96];
+    snprintf(sp, sizeof sp, "%s/%llu", r->id,
+             (unsigned long long)(weir_ckc_last_id(r->ckc) +
+                                  (weir_ckc_current(r->ckc, weir_wall_ms(), &cur) == 0 ? 2 : 1)));
     Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
     rep.ok = true;
     rep.job = r->id;
+    rep.savepoint = sp;
     coord_reply(c, rid, rid_len, &rep);
 }
 

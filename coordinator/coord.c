@@ -137,6 +137,9 @@ static void coord_job_ended(coord_t *c, weir_jobrec_t *r)
         return;
     }
     coord_persist_job(c, r);
+    weir_ckc_stats_t cur;
+    if (r->ckc && weir_ckc_current(r->ckc, weir_wall_ms(), &cur) == 0)
+        weir_ckc_abort(r->ckc, cur.id, weir_wall_ms()); /* it can no longer complete */
     if (r->state == WEIR_JOB_FINISHED)
         weir_log_info("job %s finished", r->id);
     else
@@ -224,7 +227,7 @@ static void coord_restart_tick(coord_t *c)
             r->ended_ms = now;
             continue;
         }
-        snprintf(r->error, sizeof r->error, "restarted after: %s", r->last_failure);
+        r->error[0] = '\0'; /* the failure is in last_failure, shown with the restarts */
         coord_persist_job(c, r);
         weir_log_info("job %s: attempt %u deployed on %u live nodes, from %s", r->id, r->attempt,
                       weir_members_alive(&heard, alive, WEIR_MAX_NODES),
@@ -348,6 +351,16 @@ static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const W
     free(spec);
     if (!r) {
         coord_reply_error(c, rid, rid_len, "coordinator out of memory");
+        return;
+    }
+    /* Checkpoint storage must be usable now, not found out at the first
+     * checkpoint's timeout. */
+    if (r->spec.checkpoint.storage[0] && !coord_ck_store(c, &r->spec, err, sizeof err)) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s: checkpoint.storage: %s", s->file_name, err);
+        coord_reply_error(c, rid, rid_len, msg);
+        weir_jobs_destroy(&r);
+        c->next_seq--;
         return;
     }
     uint64_t last_ck = 0;
