@@ -805,6 +805,8 @@ static void *s_source_main(void *arg)
             }
             if (!rc)
                 atomic_store(&t->st.bytes_read, weir_csvsrc_bytes_read(src));
+            if (!rc && job->source.follow) /* a followed file grows */
+                atomic_store(&t->st.bytes_total, weir_csvsrc_bytes_total(src));
         }
         if (rc == WEIR_ESTALE && !generated) {
             snprintf(err, sizeof err,

@@ -896,7 +896,7 @@ static void coord_resume_jobs(coord_t *c)
                           err[0] ? err : "its job file is missing or unreadable");
         } else {
             r->attempt = attempt;
-            r->restarts = restarts;
+            r->restarts = restarts + 1; /* a restart, shown with its reason */
             r->ck_last_id = last;
             snprintf(r->restored_from, sizeof r->restored_from, "%s", restored);
             snprintf(r->last_failure, sizeof r->last_failure,

@@ -10,6 +10,9 @@
 #    other nodes, the cut node cancels its tasks by itself (no word from
 #    the coordinator), nothing of the old attempt survives (output equal).
 # 3. A cut of 1 s, shorter than the heartbeat timeout: no restart.
+# 4. A cut with heartbeat.timeout: 1s: attempt 2 runs about 1.3 s later.
+# 5. The coordinator killed and started again on its data directory: the
+#    job resumes from its latest checkpoint, output equal.
 source "$(dirname "$0")/hosts.sh"
 
 seed=${WEIR_SEED:-$(date +%s)}
@@ -170,3 +173,24 @@ h_heal h1
 [ "$took" -lt 3000 ] || t_fail "recovery after a cut took $took ms with heartbeat.timeout 1s"
 s_wait_state "$job" FINISHED 60
 s_compare fast
+
+# --- 5. the coordinator's host: process killed, started again -----------
+s_job coord 12000
+job=$(t_weir submit "$T_JOBFILE") || t_fail "submit failed"
+for i in $(seq 1 100); do
+    t_weir status "$job" | grep -q "^checkpoint: latest [2-9]" && break
+    sleep 0.1
+done
+h_kill h0
+t_log "killed the coordinator on h0"
+sleep 0.5
+h_start h0
+for i in $(seq 1 100); do
+    t_weir status "$job" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+s_wait_state "$job" FINISHED 90
+st=$(t_weir status "$job")
+grep -q "coordinator restarted" <<<"$st" || t_fail "the job did not go through a coordinator restart: $(head -n 8 <<<"$st")"
+s_compare coord
+t_log "coordinator restarted on h0: the job resumed ($(grep -o "from $job/[0-9]*" <<<"$st")), output equal"
