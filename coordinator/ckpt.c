@@ -127,21 +127,6 @@ int coord_ck_attempt_started(coord_t *c, weir_jobrec_t *r, uint64_t last_id)
     return 0;
 }
 
-/* Sends env to every live node that runs a task of r (sources only when
- * sources_only). */
-static void s_send_nodes(coord_t *c, weir_jobrec_t *r, Weir__V1__Envelope *env, bool sources_only)
-{
-    bool sent[WEIR_MAX_NODES] = {false};
-    for (uint32_t t = 0; t < r->n_tasks; t++) {
-        if (sources_only && r->tasks[t].kind != WEIR_TASK_SOURCE)
-            continue;
-        uint32_t n = r->tasks[t].node;
-        if (n >= c->members.n || sent[n] || !c->members.nodes[n].alive)
-            continue;
-        sent[n] = true;
-        weir_wire_send(c->router, c->members.nodes[n].rid, c->members.nodes[n].rid_len, env);
-    }
-}
 
 static void s_persist(coord_t *c, weir_jobrec_t *r, uint64_t id)
 {
@@ -201,7 +186,7 @@ static void s_notify(coord_t *c, weir_jobrec_t *r, uint64_t id, bool savepoint)
     Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
     e.body_case = WEIR__V1__ENVELOPE__BODY_CHECKPOINT_DONE;
     e.checkpoint_done = &d;
-    s_send_nodes(c, r, &e, false);
+    coord_send_job_nodes(c, r, &e, false);
     int64_t now = weir_wall_ms();
     weir_ckc_completed(r->ckc, id, now);
     weir_ckc_stats_t s;
@@ -269,7 +254,7 @@ void coord_ck_tick(coord_t *c)
                 Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
                 e.body_case = WEIR__V1__ENVELOPE__BODY_TRIGGER_CHECKPOINT;
                 e.trigger_checkpoint = &t;
-                s_send_nodes(c, r, &e, true);
+                coord_send_job_nodes(c, r, &e, true);
                 break;
             }
             case WEIR_CKC_PERSIST: s_persist(c, r, act.id); break;

@@ -50,6 +50,21 @@ weir_jobrec_t *coord_find_job(coord_t *c, const char *id)
     return NULL;
 }
 
+void coord_send_job_nodes(coord_t *c, const weir_jobrec_t *r, Weir__V1__Envelope *env,
+                          bool sources_only)
+{
+    bool sent[WEIR_MAX_NODES] = {false};
+    for (uint32_t t = 0; t < r->n_tasks; t++) {
+        if (sources_only && r->tasks[t].kind != WEIR_TASK_SOURCE)
+            continue;
+        uint32_t n = r->tasks[t].node;
+        if (n >= c->members.n || sent[n] || !c->members.nodes[n].alive)
+            continue;
+        sent[n] = true;
+        weir_wire_send(c->router, c->members.nodes[n].rid, c->members.nodes[n].rid_len, env);
+    }
+}
+
 void coord_send_cancel(coord_t *c, weir_jobrec_t *r, const char *reason)
 {
     Weir__V1__CancelJob cj = WEIR__V1__CANCEL_JOB__INIT;
@@ -59,17 +74,7 @@ void coord_send_cancel(coord_t *c, weir_jobrec_t *r, const char *reason)
     Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
     e.body_case = WEIR__V1__ENVELOPE__BODY_CANCEL_JOB;
     e.cancel_job = &cj;
-    for (uint32_t i = 0; i < c->members.n; i++) {
-        weir_member_t *m = &c->members.nodes[i];
-        if (!m->alive)
-            continue;
-        bool used = false;
-        for (uint32_t t = 0; t < r->n_tasks; t++)
-            if (strcmp(r->task_node[t], m->id) == 0)
-                used = true;
-        if (used)
-            weir_wire_send(c->router, m->rid, m->rid_len, &e);
-    }
+    coord_send_job_nodes(c, r, &e, false);
 }
 
 /* weir stop: tells the job's nodes to end its input. Sent again until the
@@ -85,14 +90,7 @@ static void coord_send_stop(coord_t *c, weir_jobrec_t *r)
     Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
     e.body_case = WEIR__V1__ENVELOPE__BODY_CANCEL_JOB;
     e.cancel_job = &cj;
-    bool sent[WEIR_MAX_NODES] = {false};
-    for (uint32_t t = 0; t < r->n_tasks; t++) {
-        uint32_t nidx = r->tasks[t].node;
-        if (nidx >= c->members.n || sent[nidx] || !c->members.nodes[nidx].alive)
-            continue;
-        sent[nidx] = true;
-        weir_wire_send(c->router, c->members.nodes[nidx].rid, c->members.nodes[nidx].rid_len, &e);
-    }
+    coord_send_job_nodes(c, r, &e, false);
 }
 
 /* DATA_DIR/jobs/<id>.state: what a restarted coordinator needs to resume
@@ -660,15 +658,7 @@ static void coord_broadcast_watermarks(coord_t *c)
         Weir__V1__Envelope e = WEIR__V1__ENVELOPE__INIT;
         e.body_case = WEIR__V1__ENVELOPE__BODY_JOB_WATERMARK;
         e.job_watermark = &jw;
-        bool sent[WEIR_MAX_NODES] = {false};
-        for (uint32_t t = 0; t < r->n_tasks; t++) {
-            uint32_t nidx = r->tasks[t].node;
-            if (nidx >= c->members.n || sent[nidx] || !c->members.nodes[nidx].alive)
-                continue;
-            sent[nidx] = true;
-            weir_wire_send(c->router, c->members.nodes[nidx].rid, c->members.nodes[nidx].rid_len,
-                           &e);
-        }
+        coord_send_job_nodes(c, r, &e, false);
     }
 }
 

@@ -36,6 +36,10 @@ typedef struct {
 weir_jobrec_t *coord_find_job(coord_t *c, const char *id);
 void coord_persist_job(coord_t *c, const weir_jobrec_t *r);
 void coord_send_cancel(coord_t *c, weir_jobrec_t *r, const char *reason);
+/* Sends env to every live node that runs a task of r's attempt (only those
+ * with a source task when sources_only). */
+void coord_send_job_nodes(coord_t *c, const weir_jobrec_t *r, Weir__V1__Envelope *env,
+                          bool sources_only);
 void coord_reply(coord_t *c, const void *rid, size_t rid_len, Weir__V1__Reply *rep);
 void coord_reply_error(coord_t *c, const void *rid, size_t rid_len, const char *msg);
 

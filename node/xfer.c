@@ -113,6 +113,26 @@ static bool s_wait_reply(node_xfer_t *x, const s_item_t *it, Weir__V1__Envelope 
     return false;
 }
 
+/* Waits for one StateCredit of the upload and adds it to *credits. 0, or
+ * an error with *what set (no answer, or the coordinator refused). */
+static int s_credit(node_xfer_t *x, const s_item_t *it, int64_t *credits, const char **what)
+{
+    Weir__V1__Envelope *reply = NULL;
+    int rc = 0;
+    if (!s_wait_reply(x, it, &reply) || reply->body_case != WEIR__V1__ENVELOPE__BODY_STATE_CREDIT) {
+        rc = WEIR_ETIMEDOUT;
+        *what = "no chunk credit came from the coordinator";
+    } else if (reply->state_credit->error && reply->state_credit->error[0]) {
+        rc = WEIR_EINVAL;
+        *what = "the coordinator refused a chunk";
+        weir_log_warn("state upload: %s", reply->state_credit->error);
+    } else {
+        *credits += reply->state_credit->credits;
+    }
+    weir_wire_free(reply);
+    return rc;
+}
+
 /* Uploads one snapshot and acknowledges it. 0, or an error (logged). */
 static int s_upload(node_xfer_t *x, s_item_t *it)
 {
@@ -206,21 +226,8 @@ static int s_upload(node_xfer_t *x, s_item_t *it)
         }
         uint64_t off = 0, size = sf[fi].size;
         do {
-            while (credits <= 0 && !rc) {
-                if (!s_wait_reply(x, it, &reply) ||
-                    reply->body_case != WEIR__V1__ENVELOPE__BODY_STATE_CREDIT) {
-                    rc = WEIR_ETIMEDOUT;
-                    what = "no chunk credit came from the coordinator";
-                } else if (reply->state_credit->error && reply->state_credit->error[0]) {
-                    rc = WEIR_EINVAL;
-                    what = "the coordinator refused a chunk";
-                    weir_log_warn("state upload: %s", reply->state_credit->error);
-                } else {
-                    credits += reply->state_credit->credits;
-                }
-                weir_wire_free(reply);
-                reply = NULL;
-            }
+            while (credits <= 0 && !rc)
+                rc = s_credit(x, it, &credits, &what);
             if (rc)
                 break;
             size_t want_len = size - off < S_CHUNK ? (size_t)(size - off) : S_CHUNK;
@@ -254,21 +261,8 @@ static int s_upload(node_xfer_t *x, s_item_t *it)
         fd = -1;
     }
     /* Every credit back: every chunk written and every file durable. */
-    while (!rc && credits < granted) {
-        if (!s_wait_reply(x, it, &reply) ||
-            reply->body_case != WEIR__V1__ENVELOPE__BODY_STATE_CREDIT) {
-            rc = WEIR_ETIMEDOUT;
-            what = "the coordinator did not confirm the last chunks";
-        } else if (reply->state_credit->error && reply->state_credit->error[0]) {
-            rc = WEIR_EINVAL;
-            what = "the coordinator refused a chunk";
-            weir_log_warn("state upload: %s", reply->state_credit->error);
-        } else {
-            credits += reply->state_credit->credits;
-        }
-        weir_wire_free(reply);
-        reply = NULL;
-    }
+    while (!rc && credits < granted)
+        rc = s_credit(x, it, &credits, &what);
     free(want);
     weir_wire_free(need_env);
     if (rc)
