@@ -55,7 +55,9 @@ kill -CONT "$vpid"
 status=$(t_weir status "$T_JOB_ID")
 grep -qw FAILED <<<"$status" || t_fail "the job did not fail while $victim was silent: $status"
 deadline=$((SECONDS + 15))
-until grep -q "no longer counts this node\|does not run this attempt" "$T_CLUSTER/$victim.log"; do
+# It cancels them when it finds it has heard nothing from the coordinator
+# for the timeout, or when the coordinator tells it so.
+until grep -q "no word from the coordinator\|no longer counts this node\|does not run this attempt" "$T_CLUSTER/$victim.log"; do
     [ $SECONDS -lt $deadline ] ||
         t_fail "$victim kept the failed job's tasks: $(tail -n 5 "$T_CLUSTER/$victim.log")"
     sleep 0.5
