@@ -58,18 +58,31 @@ crash_case() {
     t_log "exited at $point:2: $dead"
     grep -l "crash injected at $point (checkpoint 2)" "$T_CLUSTER"/*.log >/dev/null ||
         t_fail "no log says the crash at $point was injected"
-    if grep -qx coordinator <<<"$dead"; then
-        "$T_BUILD/weir-coordinator" --listen "tcp://127.0.0.1:$port" \
-            --data-dir "$T_CLUSTER/coordinator" >>"$T_CLUSTER/coordinator-2.log" 2>&1 &
-        echo "coordinator-2 $!" >>"$T_CLUSTER/pids"
-    else
-        "$T_BUILD/weir-node" --coordinator "$WEIR_COORDINATOR" --listen tcp://127.0.0.1:0 \
-            --data-dir "$T_CLUSTER/node-r" --id node-r >>"$T_CLUSTER/node-r.log" 2>&1 &
-        echo "node-r $!" >>"$T_CLUSTER/pids"
-    fi
-    # Two live nodes again, then the job comes back from its latest checkpoint.
-    for i in $(seq 1 100); do
-        [ "$(t_weir nodes 2>/dev/null | awk '$3 == "alive"' | wc -l)" -ge 2 ] && break
+    # Every process that exited is started again (both nodes may have
+    # crashed: each runs a keyed task that publishes checkpoint 2).
+    local name
+    for name in $dead; do
+        if [ "$name" = coordinator ]; then
+            "$T_BUILD/weir-coordinator" --listen "tcp://127.0.0.1:$port" \
+                --data-dir "$T_CLUSTER/coordinator" >>"$T_CLUSTER/coordinator-2.log" 2>&1 &
+            echo "coordinator-2 $!" >>"$T_CLUSTER/pids"
+        else
+            "$T_BUILD/weir-node" --coordinator "$WEIR_COORDINATOR" --listen tcp://127.0.0.1:0 \
+                --data-dir "$T_CLUSTER/$name-r" --id "$name-r" >>"$T_CLUSTER/$name-r.log" 2>&1 &
+            echo "$name-r $!" >>"$T_CLUSTER/pids"
+        fi
+    done
+    # The coordinator must know the dead nodes dead (heartbeat timeout) and
+    # see two live ones before the job comes back from its latest checkpoint.
+    for i in $(seq 1 150); do
+        local st
+        st=$(t_weir nodes 2>/dev/null)
+        local stale=0
+        for name in $dead; do
+            [ "$name" = coordinator ] && continue
+            awk -v n="$name" '$1 == n && $3 == "alive" { f = 1 } END { exit !f }' <<<"$st" && stale=1
+        done
+        [ $stale = 0 ] && [ "$(awk '$3 == "alive"' <<<"$st" | wc -l)" -ge 2 ] && break
         sleep 0.1
     done
     local again
