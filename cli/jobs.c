@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "jobs.h"
 #include "jobspec.h"
 
 #define CLI_TIMEOUT_MS 5000
@@ -23,15 +24,7 @@
 
 static const char *s_job_state(int s)
 {
-    switch (s) {
-    case 0: return "CREATED";
-    case 1: return "RUNNING";
-    case 2: return "FINISHED";
-    case 3: return "FAILED";
-    case 4: return "CANCELED";
-    case 5: return "RESTARTING";
-    default: return "UNKNOWN";
-    }
+    return weir_jobs_state_name(s);
 }
 
 static const char *s_task_state(int s)
@@ -80,14 +73,29 @@ static char *s_read_file(const char *path, size_t *len)
     return buf;
 }
 
-static Weir__V1__JobInfo *s_status(const char *endpoint, const char *job, Weir__V1__Reply **rep)
+/* Sends a request about one job (status, cancel, stop, checkpoints,
+ * rebalance: the JobRef requests) and gives the reply (NULL: none came). */
+static Weir__V1__Reply *s_job_request(const char *endpoint, Weir__V1__Request__ReqCase req_case,
+                                      const char *job)
 {
     Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
     ref.job = (char *)job;
     Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
-    q.req_case = WEIR__V1__REQUEST__REQ_STATUS;
-    q.status = &ref;
-    *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    q.req_case = req_case;
+    switch (req_case) {
+    case WEIR__V1__REQUEST__REQ_STATUS: q.status = &ref; break;
+    case WEIR__V1__REQUEST__REQ_CANCEL: q.cancel = &ref; break;
+    case WEIR__V1__REQUEST__REQ_STOP: q.stop = &ref; break;
+    case WEIR__V1__REQUEST__REQ_CHECKPOINTS: q.checkpoints = &ref; break;
+    case WEIR__V1__REQUEST__REQ_REBALANCE: q.rebalance = &ref; break;
+    default: return NULL;
+    }
+    return cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+}
+
+static Weir__V1__JobInfo *s_status(const char *endpoint, const char *job, Weir__V1__Reply **rep)
+{
+    *rep = s_job_request(endpoint, WEIR__V1__REQUEST__REQ_STATUS, job);
     if (!*rep)
         return NULL;
     if (!(*rep)->ok || (*rep)->n_jobs != 1) {
@@ -394,12 +402,7 @@ int cli_cancel(const char *endpoint, int argc, char **argv)
         fprintf(stderr, "usage: weir cancel JOB\n");
         return 2;
     }
-    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
-    ref.job = argv[0];
-    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
-    q.req_case = WEIR__V1__REQUEST__REQ_CANCEL;
-    q.cancel = &ref;
-    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    Weir__V1__Reply *rep = s_job_request(endpoint, WEIR__V1__REQUEST__REQ_CANCEL, argv[0]);
     if (!rep)
         return 1;
     int rc = 0;
@@ -434,12 +437,7 @@ int cli_stop(const char *endpoint, int argc, char **argv)
         fprintf(stderr, "usage: weir stop JOB [--wait]\n");
         return 2;
     }
-    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
-    ref.job = (char *)job;
-    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
-    q.req_case = WEIR__V1__REQUEST__REQ_STOP;
-    q.stop = &ref;
-    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    Weir__V1__Reply *rep = s_job_request(endpoint, WEIR__V1__REQUEST__REQ_STOP, job);
     if (!rep)
         return 1;
     if (!rep->ok) {
@@ -461,12 +459,7 @@ int cli_stop(const char *endpoint, int argc, char **argv)
 
 static Weir__V1__Reply *s_checkpoints(const char *endpoint, const char *job)
 {
-    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
-    ref.job = (char *)job;
-    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
-    q.req_case = WEIR__V1__REQUEST__REQ_CHECKPOINTS;
-    q.checkpoints = &ref;
-    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    Weir__V1__Reply *rep = s_job_request(endpoint, WEIR__V1__REQUEST__REQ_CHECKPOINTS, job);
     if (rep && !rep->ok) {
         fprintf(stderr, "weir: %s\n", rep->error);
         cli_reply_free(rep);
@@ -624,12 +617,7 @@ int cli_rebalance(const char *endpoint, int argc, char **argv)
         return 1;
     uint32_t before = ji->attempt;
     cli_reply_free(sr);
-    Weir__V1__JobRef ref = WEIR__V1__JOB_REF__INIT;
-    ref.job = argv[0];
-    Weir__V1__Request q = WEIR__V1__REQUEST__INIT;
-    q.req_case = WEIR__V1__REQUEST__REQ_REBALANCE;
-    q.rebalance = &ref;
-    Weir__V1__Reply *rep = cli_request(endpoint, &q, CLI_TIMEOUT_MS);
+    Weir__V1__Reply *rep = s_job_request(endpoint, WEIR__V1__REQUEST__REQ_REBALANCE, argv[0]);
     if (!rep)
         return 1;
     if (!rep->ok) {

@@ -1287,7 +1287,7 @@ static void *s_window_main(void *arg)
      * the beginning of another's (a restore deletes old attempts' files by
      * tag prefix). */
     char tag[96];
-    snprintf(tag, sizeof tag, "%s-a%04u", df->job_id, df->attempt);
+    weir_filesink_tag(df->job_id, df->attempt, tag, sizeof tag);
     char serr[512] = "";
     rc = weir_filesink_open(job->sink.path, k, tag, hdr, nh, &rfs, serr, sizeof serr);
     if (rc) {

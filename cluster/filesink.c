@@ -564,3 +564,30 @@ int weir_filesink_recover(const char *dir, uint32_t k, uint64_t restored_ck,
     }
     return rc;
 }
+
+void weir_filesink_tag(const char *job, uint32_t attempt, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s-a%04u", job, attempt);
+}
+
+int weir_filesink_settle(const char *dir, uint32_t n_tasks, uint64_t restored_ck,
+                         const char *old_job, const char *job, uint32_t attempt, char *err,
+                         size_t err_cap)
+{
+    bool same = strcmp(old_job, job) == 0;
+    uint32_t n_prefixes = same ? (attempt > 1 ? attempt - 1 : 0) : 1;
+    int rc = 0;
+    for (uint32_t k = 0; k < n_tasks && !rc; k++) {
+        for (uint32_t a = 0; a < (n_prefixes ? n_prefixes : 1) && !rc; a++) {
+            char prefix[128];
+            if (same)
+                weir_filesink_tag(job, a + 1, prefix, sizeof prefix);
+            else
+                snprintf(prefix, sizeof prefix, "%s-a", old_job);
+            /* NULL: no earlier attempt, so no in-progress part to delete */
+            rc = weir_filesink_recover(dir, k, restored_ck, n_prefixes ? prefix : NULL, err,
+                                       err_cap);
+        }
+    }
+    return rc;
+}

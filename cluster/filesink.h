@@ -176,6 +176,21 @@ size_t weir_filesink_n_pending(const weir_filesink_t *fs);
  * are kept, for a later commit or recovery to decide. */
 void weir_filesink_destroy(weir_filesink_t **fs);
 
+/* The tag of a job attempt's in-progress parts: "<job>-a<attempt, 4
+ * digits>" (the late output adds "-late"). Fixed width, so that the tag of
+ * one attempt never begins another's: settling matches tags by prefix. */
+void weir_filesink_tag(const char *job, uint32_t attempt, char *buf, size_t cap);
+
+/* Settles dir for attempt `attempt` of job `job`, which starts from
+ * checkpoint restored_ck of job old_job, whose n_tasks sink tasks wrote
+ * there: for each of them weir_filesink_recover, deleting the in-progress
+ * parts of every attempt of old_job when it is another job, else of this
+ * job's attempts before `attempt` (never this attempt's own, which another
+ * node may have opened already). Same returns as weir_filesink_recover. */
+int weir_filesink_settle(const char *dir, uint32_t n_tasks, uint64_t restored_ck,
+                         const char *old_job, const char *job, uint32_t attempt, char *err,
+                         size_t err_cap);
+
 /* Recovery of task k in dir after a restore from checkpoint restored_ck (0:
  * from none, the job starts over), without an open sink: publishes pending
  * files with id <= restored_ck in id order, deletes those above it, and

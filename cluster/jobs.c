@@ -164,6 +164,13 @@ bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms)
     return true;
 }
 
+const char *weir_jobs_state_name(int state)
+{
+    static const char *const names[] = {"CREATED",  "RUNNING",  "FINISHED",
+                                        "FAILED",   "CANCELED", "RESTARTING"};
+    return state >= 0 && state < (int)(sizeof names / sizeof names[0]) ? names[state] : "UNKNOWN";
+}
+
 int64_t weir_jobs_restart_delay(const weir_jobrec_t *r)
 {
     const weir_job_t *j = &r->spec;

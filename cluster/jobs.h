@@ -100,6 +100,9 @@ bool weir_jobs_cancel(weir_jobrec_t *r, const char *why, int64_t now_ms);
  * note (which savepoint) kept in error. Returns true if it was active. */
 bool weir_jobs_stopped(weir_jobrec_t *r, const char *note, int64_t now_ms);
 
+/* "CREATED", "RUNNING", ..., "RESTARTING"; "UNKNOWN" for another value. */
+const char *weir_jobs_state_name(int state);
+
 /* True when the state is final. */
 static inline bool weir_jobs_final(const weir_jobrec_t *r)
 {

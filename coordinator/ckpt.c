@@ -556,13 +556,10 @@ static void s_info(const weir_ckc_stats_t *s, bool retained, Weir__V1__Checkpoin
 void coord_ck_on_savepoint(coord_t *c, const void *rid, size_t rid_len,
                            const Weir__V1__SavepointReq *q)
 {
-    weir_jobrec_t *r = coord_find_job(c, q->job ? q->job : "");
+    weir_jobrec_t *r = coord_job_or_reply(c, rid, rid_len, q->job);
     char msg[256];
-    if (!r) {
-        snprintf(msg, sizeof msg, "no job '%s' (see `weir list`)", q->job);
-        coord_reply_error(c, rid, rid_len, msg);
+    if (!r)
         return;
-    }
     if (r->state != WEIR_JOB_RUNNING || !r->ckc) {
         snprintf(msg, sizeof msg, "job %s is not running; a savepoint needs a running job", r->id);
         coord_reply_error(c, rid, rid_len, msg);

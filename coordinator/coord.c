@@ -294,6 +294,17 @@ void coord_reply_error(coord_t *c, const void *rid, size_t rid_len, const char *
     coord_reply(c, rid, rid_len, &rep);
 }
 
+weir_jobrec_t *coord_job_or_reply(coord_t *c, const void *rid, size_t rid_len, const char *id)
+{
+    weir_jobrec_t *r = coord_find_job(c, id ? id : "");
+    if (!r) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "no job '%s' (see `weir list`)", id ? id : "");
+        coord_reply_error(c, rid, rid_len, msg);
+    }
+    return r;
+}
+
 static void coord_on_submit(coord_t *c, const void *rid, size_t rid_len, const Weir__V1__Submit *s)
 {
     char err[1024];
@@ -503,13 +514,9 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
     switch (q->req_case) {
     case WEIR__V1__REQUEST__REQ_SUBMIT: coord_on_submit(c, rid, rid_len, q->submit); return;
     case WEIR__V1__REQUEST__REQ_STATUS: {
-        weir_jobrec_t *r = coord_find_job(c, q->status->job ? q->status->job : "");
-        if (!r) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "no job '%s' (see `weir list`)", q->status->job);
-            coord_reply_error(c, rid, rid_len, msg);
+        weir_jobrec_t *r = coord_job_or_reply(c, rid, rid_len, q->status->job);
+        if (!r)
             return;
-        }
         static Weir__V1__TaskInfo ti[WEIR_PLAN_MAX_TASKS];
         static Weir__V1__TaskInfo *tip[WEIR_PLAN_MAX_TASKS];
         static Weir__V1__TaskStats ts[WEIR_PLAN_MAX_TASKS];
@@ -523,19 +530,13 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
         return;
     }
     case WEIR__V1__REQUEST__REQ_CANCEL: {
-        weir_jobrec_t *r = coord_find_job(c, q->cancel->job ? q->cancel->job : "");
-        if (!r) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "no job '%s' (see `weir list`)", q->cancel->job);
-            coord_reply_error(c, rid, rid_len, msg);
+        weir_jobrec_t *r = coord_job_or_reply(c, rid, rid_len, q->cancel->job);
+        if (!r)
             return;
-        }
         if (!weir_jobs_cancel(r, "canceled by the user", weir_wall_ms())) {
-            static const char *const names[] = {"CREATED",  "RUNNING",  "FINISHED",
-                                                "FAILED",   "CANCELED", "RESTARTING"};
             char msg[256];
             snprintf(msg, sizeof msg, "job %s has already ended (%s); nothing to cancel", r->id,
-                     names[r->state]);
+                     weir_jobs_state_name(r->state));
             coord_reply_error(c, rid, rid_len, msg);
             return;
         }
@@ -546,19 +547,13 @@ static void coord_on_request(coord_t *c, const void *rid, size_t rid_len,
         return;
     }
     case WEIR__V1__REQUEST__REQ_STOP: {
-        weir_jobrec_t *r = coord_find_job(c, q->stop->job ? q->stop->job : "");
-        if (!r) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "no job '%s' (see `weir list`)", q->stop->job);
-            coord_reply_error(c, rid, rid_len, msg);
+        weir_jobrec_t *r = coord_job_or_reply(c, rid, rid_len, q->stop->job);
+        if (!r)
             return;
-        }
         if (r->state != WEIR_JOB_RUNNING) {
-            static const char *const names[] = {"CREATED",  "RUNNING",  "FINISHED",
-                                                "FAILED",   "CANCELED", "RESTARTING"};
             char msg[256];
             snprintf(msg, sizeof msg, "job %s is %s, not RUNNING; nothing to stop", r->id,
-                     names[r->state]);
+                     weir_jobs_state_name(r->state));
             coord_reply_error(c, rid, rid_len, msg);
             return;
         }

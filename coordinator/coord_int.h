@@ -42,6 +42,8 @@ void coord_send_job_nodes(coord_t *c, const weir_jobrec_t *r, Weir__V1__Envelope
                           bool sources_only);
 void coord_reply(coord_t *c, const void *rid, size_t rid_len, Weir__V1__Reply *rep);
 void coord_reply_error(coord_t *c, const void *rid, size_t rid_len, const char *msg);
+/* The job of that id, or NULL after replying that there is none. */
+weir_jobrec_t *coord_job_or_reply(coord_t *c, const void *rid, size_t rid_len, const char *id);
 
 /* ---- checkpoints (coordinator/ckpt.c) ---------------------------------- */
 

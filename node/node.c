@@ -255,38 +255,21 @@ static void node_on_deploy(node_t *n, const Weir__V1__Deploy *d)
         keyed_here |= strcmp(d->tasks[i]->node_id, n->id) == 0 &&
                       d->tasks[i]->kind == WEIR__V1__TASK_KIND__KIND_WINDOW;
     if (restore.n_tasks > 0 && keyed_here) {
-        /* In-progress parts of the earlier attempts go: all of them when
-         * the checkpoint is another job's, those of attempts before this
-         * one when it is this job's (tags are "<job>-a<attempt, 4 digits>"). */
-        bool same = strcmp(restore.job, d->job) == 0;
-        uint32_t n_prefixes = same ? (d->attempt > 1 ? d->attempt - 1 : 0) : 1;
-        for (uint32_t i = 0; i < restore.n_tasks; i++) {
-            if (restore.tasks[i].kind != WEIR_TASK_WINDOW)
-                continue;
-            uint32_t k = 0; /* the old task's keyed index: its place among the keyed tasks */
-            for (uint32_t j = 0; j < i; j++)
-                k += restore.tasks[j].kind == WEIR_TASK_WINDOW;
-            char ferr[512] = "";
-            rc = 0;
-            for (uint32_t a = 0; a < (n_prefixes ? n_prefixes : 1) && !rc; a++) {
-                char prefix[96];
-                if (same)
-                    snprintf(prefix, sizeof prefix, "%s-a%04u", d->job, a + 1);
-                else
-                    snprintf(prefix, sizeof prefix, "%s-a", restore.job);
-                const char *pp = n_prefixes ? prefix : NULL; /* NULL: no in-progress part */
-                rc = weir_filesink_recover(job->sink.path, k, restore.id, pp, ferr, sizeof ferr);
-                if (!rc && job->late.policy == WEIR_LATE_FILE)
-                    rc = weir_filesink_recover(job->late.path, k, restore.id, pp, ferr,
-                                               sizeof ferr);
-            }
-            if (rc) {
-                char msg[700];
-                snprintf(msg, sizeof msg, "settling the output of %s/%llu: %s", restore.job,
-                         (unsigned long long)restore.id, ferr);
-                node_report_deploy_failure(n, d, msg);
-                goto done;
-            }
+        uint32_t n_old = 0; /* the old job's sink tasks: its keyed tasks */
+        for (uint32_t i = 0; i < restore.n_tasks; i++)
+            n_old += restore.tasks[i].kind == WEIR_TASK_WINDOW;
+        char ferr[512] = "";
+        rc = weir_filesink_settle(job->sink.path, n_old, restore.id, restore.job, d->job,
+                                  d->attempt, ferr, sizeof ferr);
+        if (!rc && job->late.policy == WEIR_LATE_FILE)
+            rc = weir_filesink_settle(job->late.path, n_old, restore.id, restore.job, d->job,
+                                      d->attempt, ferr, sizeof ferr);
+        if (rc) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "settling the output of %s/%llu: %s", restore.job,
+                     (unsigned long long)restore.id, ferr);
+            node_report_deploy_failure(n, d, msg);
+            goto done;
         }
     }
     weir_df_config_t cfg = {.job_id = d->job,

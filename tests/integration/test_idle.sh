@@ -156,3 +156,20 @@ for i in $(seq 1 50); do
 done
 grep -qw FAILED <<<"$st" || t_fail "the job did not fail after its followed file got shorter: $st"
 grep -q "got shorter" <<<"$st" || t_fail "the failure does not say the file got shorter: $st"
+
+# A followed file whose last record never ends (an unclosed quote) is not
+# dropped silently: at weir stop it becomes a bad row with the reason.
+mkdir -p "$T_TMP/tail"
+printf '%s\n%s\n' "$header" "$rows" >"$T_TMP/tail/a.csv"
+printf '%s\n' "$header" >"$T_TMP/tail/b.csv"
+sed -e 's|/none/|/tail/|g' -e 's|out/none|out/tail|g' "$T_TMP/jobs/follow_none.yaml" >"$T_TMP/jobs/tail.yaml"
+t_weir submit "$T_TMP/jobs/tail.yaml" >"$T_TMP/id" || t_fail "submit failed"
+job=$(tr -d '[:space:]' <"$T_TMP/id")
+wait_split0 "$job"
+printf '2024-01-01T00:03:00Z,"never closed\n2024-01-01T00:04:00Z,a\n' >>"$T_TMP/tail/a.csv"
+sleep 0.5
+t_timeout 60 "$WEIR" stop "$job" --wait >/dev/null 2>&1 || t_fail "weir stop $job failed"
+# One bad row (its record spans two lines), with the reason.
+bad=$(cat "$T_TMP"/out/tail/bad/*.csv 2>/dev/null | grep -c "incomplete record at the end of the followed file" || true)
+[ "$bad" -eq 1 ] ||
+    t_fail "expected the unfinished record as 1 bad row with its reason: $(cat "$T_TMP"/out/tail/bad/*.csv 2>&1)"

@@ -109,6 +109,26 @@ t_windowdiff "$T_TMP/gw.csv" "$T_TMP/out/gen_split/results" ||
     t_fail "generator results differ with and without the stop at row $read_before"
 t_log "generator: $(($(wc -l <"$T_TMP/gw.csv") - 1)) windows, equal with a stop after $read_before of 60000 rows"
 
+# --- two savepoints asked at once: never the same id reported twice -----
+t_job ck/sp_gen gen_two
+two=$(s_submit "$T_JOBFILE")
+sleep 0.5
+t_weir savepoint "$two" >"$T_TMP/spa" 2>"$T_TMP/spa.err" &
+pa=$!
+t_weir savepoint "$two" >"$T_TMP/spb" 2>"$T_TMP/spb.err" &
+pb=$!
+wait $pa || true
+wait $pb || true
+ids=$(cat "$T_TMP/spa" "$T_TMP/spb")
+[ -n "$ids" ] || t_fail "neither savepoint completed: $(cat "$T_TMP/spa.err" "$T_TMP/spb.err")"
+[ "$(sort <<<"$ids" | uniq -d | wc -l)" -eq 0 ] || t_fail "two savepoints reported the same id: $ids"
+for f in spa spb; do
+    [ -s "$T_TMP/$f" ] || grep -q "asked for already" "$T_TMP/$f.err" ||
+        t_fail "a savepoint failed without saying why: $(cat "$T_TMP/$f.err")"
+done
+t_log "two savepoints at once: $(echo $ids)"
+t_weir cancel "$two" >/dev/null
+
 # --- what the CLI refuses -----------------------------------------------
 t_weir submit "$T_JOBFILE" --from-savepoint nosuchjob/3 >/dev/null 2>"$T_TMP/e1" &&
     t_fail "a missing savepoint was accepted"
@@ -116,6 +136,16 @@ grep -q "no stored checkpoint or savepoint nosuchjob/3" "$T_TMP/e1" || t_fail "u
 t_weir submit "$T_JOBFILE" --from-savepoint "a/b/0" >/dev/null 2>"$T_TMP/e2" &&
     t_fail "a malformed savepoint id was accepted"
 grep -q "is not a savepoint id" "$T_TMP/e2" || t_fail "unclear error: $(cat "$T_TMP/e2")"
+t_weir submit "$T_JOBFILE" --from-savepoint "" >/dev/null 2>"$T_TMP/e5" &&
+    t_fail "an empty savepoint id was accepted (it would start from nothing)"
+grep -q "needs an id" "$T_TMP/e5" || t_fail "unclear error: $(cat "$T_TMP/e5")"
+# Checkpoint storage that cannot be used is refused at submit, not found
+# out at the first checkpoint's timeout.
+sed -e 's|^name: sp-gen|name: sp-gen-bad-storage\ncheckpoint: {interval: 1s, storage: "file:///proc/weir-no-such"}|' \
+    "$T_TMP/jobs/sp_gen.yaml" >"$T_TMP/jobs/bad_storage.yaml"
+t_weir submit "$T_TMP/jobs/bad_storage.yaml" >/dev/null 2>"$T_TMP/e6" &&
+    t_fail "unusable checkpoint storage was accepted"
+grep -q "checkpoint.storage.*/proc/weir-no-such" "$T_TMP/e6" || t_fail "unclear error: $(cat "$T_TMP/e6")"
 t_weir savepoint "$job" >/dev/null 2>"$T_TMP/e3" && t_fail "a savepoint of a finished job was accepted"
 grep -q "not running" "$T_TMP/e3" || t_fail "unclear error: $(cat "$T_TMP/e3")"
 t_weir checkpoints "${sp%/*}" >"$T_TMP/cks" || t_fail "weir checkpoints failed"

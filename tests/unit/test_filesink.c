@@ -852,6 +852,43 @@ static void random_crashes_and_restores_keep_every_row_exactly_once(void)
     }
 }
 
+/* Settling for a restart of the same job never touches the new attempt's
+ * own in-progress parts (another node may have opened them already), even
+ * at attempt 10 whose tag attempt 1's would prefix without the fixed
+ * width; it removes the earlier attempts' ones, publishes pending parts up
+ * to the restored checkpoint and deletes later ones. For another job's
+ * checkpoint every attempt of that job goes. */
+static void settling_keeps_the_new_attempts_parts(void)
+{
+    char d[128];
+    s_fresh(d, sizeof d);
+    CU_ASSERT_EQUAL_FATAL(mkdir(d, 0755), 0);
+    char t1[64], t9[64], t10[64], name[128];
+    weir_filesink_tag("job-7", 1, t1, sizeof t1);
+    weir_filesink_tag("job-7", 9, t9, sizeof t9);
+    weir_filesink_tag("job-7", 10, t10, sizeof t10);
+    CU_ASSERT_STRING_EQUAL(t10, "job-7-a0010");
+    char n1[128], n9[128], n10[128], other[128];
+    snprintf(n1, sizeof n1, ".%s.part-0.csv.inprogress", t1);
+    snprintf(n9, sizeof n9, ".%s-late.part-1.csv.inprogress", t9);
+    snprintf(n10, sizeof n10, ".%s.part-0.csv.inprogress", t10);
+    snprintf(other, sizeof other, ".job-70-a0001.part-0.csv.inprogress");
+    s_put(d, n1, "a\n");
+    s_put(d, n9, "a\n");
+    s_put(d, n10, "a\n");
+    s_put(d, other, "a\n");
+    s_put(d, s_pend(0, 3), "k,v\n1,1\n");
+    s_put(d, s_pend(1, 5), "k,v\n2,2\n");
+    char err[256] = "";
+    CU_ASSERT_EQUAL(weir_filesink_settle(d, 2, 4, "job-7", "job-7", 10, err, sizeof err), 0);
+    CU_ASSERT_TRUE(s_dir_is(d, n10, other, s_fin(0, 3), NULL));
+    (void)name;
+    /* Restored from another job: all its attempts' parts go, ours stay. */
+    s_put(d, n1, "a\n");
+    CU_ASSERT_EQUAL(weir_filesink_settle(d, 1, 0, "job-7", "job-8", 1, err, sizeof err), 0);
+    CU_ASSERT_TRUE(s_dir_is(d, other, s_fin(0, 3), NULL));
+}
+
 void test_filesink_register(void)
 {
     CU_pSuite s = CU_add_suite("filesink", s_setup, s_teardown);
@@ -897,6 +934,7 @@ void test_filesink_register(void)
                 a_full_disk_fails_the_precommit_and_the_sink_not_the_process);
     CU_add_test(s, "a directory that cannot be used is an error",
                 a_directory_that_cannot_be_used_is_an_error);
+    CU_add_test(s, "settling keeps the new attempt's parts", settling_keeps_the_new_attempts_parts);
     CU_add_test(s, "random crashes and restores keep every row exactly once",
                 random_crashes_and_restores_keep_every_row_exactly_once);
 }
