@@ -592,6 +592,12 @@ int cli_savepoint(const char *endpoint, int argc, char **argv)
             Weir__V1__JobInfo *ji = s_status(endpoint, job, &sr);
             if (!ji)
                 return 1;
+            const char *said = ji->error ? strstr(ji->error, "stopped with savepoint ") : NULL;
+            if (stop && ji->state == 2 && said) { /* it stopped with its savepoint */
+                printf("%s\n", said + strlen("stopped with savepoint "));
+                cli_reply_free(sr);
+                return 0;
+            }
             if (ji->state >= 2 && ji->state <= 4 && !(stop && ji->state == 2)) {
                 fprintf(stderr, "weir: job %s is %s before its savepoint completed: %s\n", job,
                         s_job_state(ji->state), ji->error);

@@ -79,7 +79,7 @@ typedef struct {
     bool savepoint;             /* asked for by a user: kept until deleted */
     int64_t trigger_ms;         /* wall clock when it was triggered */
     int64_t complete_ms;        /* wall clock when every task had acknowledged */
-    char signature[512];        /* the job's state signature (weir_job_state_signature) */
+    char signature[2048];       /* the job's state signature (weir_job_state_signature) */
     weir_ck_task_snap_t *tasks; /* n_tasks snapshots, owned (weir_ck_meta_clear) */
     uint32_t n_tasks;           /* <= WEIR_CK_MAX_TASKS */
 } weir_ck_meta_t;

@@ -577,6 +577,30 @@ int weir_filesink_settle(const char *dir, uint32_t n_tasks, uint64_t restored_ck
     bool same = strcmp(old_job, job) == 0;
     uint32_t n_prefixes = same ? (attempt > 1 ? attempt - 1 : 0) : 1;
     int rc = 0;
+    /* Another job restored from an older checkpoint into a directory that
+     * holds what came after it would write those rows again (and meet
+     * their names): refused. A restart of the same job may meet a last
+     * part its failed attempt published (see ARCHITECTURE, limits). */
+    DIR *dd = same ? NULL : opendir(dir);
+    struct dirent *e;
+    while (dd && (e = readdir(dd)) != NULL) {
+        uint64_t id = 0;
+        char *after = NULL;
+        if (strncmp(e->d_name, "part-", 5) != 0)
+            continue;
+        unsigned long k = strtoul(e->d_name + 5, &after, 10);
+        if (after == e->d_name + 5 || k > UINT32_MAX ||
+            !s_match_part(e->d_name, "", (uint32_t)k, ".csv", &id) || id <= restored_ck)
+            continue;
+        closedir(dd);
+        return s_fail(err, err_cap, -EEXIST,
+                      "%s/%s was written after checkpoint %llu: restoring it here would write "
+                      "those rows again; remove the parts after it or choose another output "
+                      "directory",
+                      dir, e->d_name, (unsigned long long)restored_ck);
+    }
+    if (dd)
+        closedir(dd);
     for (uint32_t k = 0; k < n_tasks && !rc; k++) {
         for (uint32_t a = 0; a < (n_prefixes ? n_prefixes : 1) && !rc; a++) {
             char prefix[128];

@@ -1733,6 +1733,11 @@ static int s_runnable(s_ctx_t *c, const s_map_t *m, const weir_job_t *job)
         return s_fail(c, s_key_mark(m, "heartbeat"),
                       "heartbeat.interval per job is not supported: nodes heartbeat every 500 "
                       "ms for every job; remove it");
+    if (job->heartbeat.timeout_ms < 1000)
+        return s_fail(c, s_key_mark(m, "heartbeat"),
+                      "heartbeat.timeout %lld ms is shorter than two heartbeats (1s): a healthy "
+                      "node would be taken for lost; use 1s to 3s",
+                      (long long)job->heartbeat.timeout_ms);
     if (job->heartbeat.timeout_ms > 3000)
         return s_fail(c, s_key_mark(m, "heartbeat"),
                       "heartbeat.timeout %lld ms is not supported: the cluster takes a silent "
@@ -2038,7 +2043,12 @@ void weir_job_state_signature(const weir_job_t *job, char *out, size_t cap)
               a->field_col >= 0 ? job->source.fields[a->field_col].name : "");
     }
     S_SIG("; sources=");
-    for (int i = 0; i < job->n_sources; i++)
-        S_SIG("%s%s", i ? "," : "", job->sources[i].type == WEIR_SOURCE_GENERATOR ? "generator" : "file");
+    for (int i = 0; i < job->n_sources; i++) {
+        const weir_source_t *src = &job->sources[i];
+        if (src->type == WEIR_SOURCE_GENERATOR)
+            S_SIG("%sgenerator seed %llu", i ? "," : "", (unsigned long long)src->gen_seed);
+        else
+            S_SIG("%sfile %s", i ? "," : "", src->path);
+    }
 #undef S_SIG
 }

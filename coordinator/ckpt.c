@@ -583,13 +583,11 @@ void coord_ck_on_savepoint(coord_t *c, const void *rid, size_t rid_len,
     r->rebalance = false;
     r->savepoint_id = 0;
     weir_log_info("job %s: savepoint asked%s", r->id, q->stop ? " (the job stops after it)" : "");
-    /* Its id: the next one, or the one after the checkpoint running now
-     * (ids are issued one by one and a savepoint goes first). */
-    weir_ckc_stats_t cur;
+    /* Its id: the next one issued (one checkpoint at a time, and a
+     * savepoint asked for goes before any periodic one; a running
+     * checkpoint has the last id already). */
     char sp[96];
-    snprintf(sp, sizeof sp, "%s/%llu", r->id,
-             (unsigned long long)(weir_ckc_last_id(r->ckc) +
-                                  (weir_ckc_current(r->ckc, weir_wall_ms(), &cur) == 0 ? 2 : 1)));
+    snprintf(sp, sizeof sp, "%s/%llu", r->id, (unsigned long long)(weir_ckc_last_id(r->ckc) + 1));
     Weir__V1__Reply rep = WEIR__V1__REPLY__INIT;
     rep.ok = true;
     rep.job = r->id;
@@ -813,7 +811,7 @@ int coord_ck_prepare_restore(coord_t *c, weir_jobrec_t *r, const char *ref, uint
         return WEIR_EINVAL;
     }
     /* The state must mean the same in the new job. */
-    char sig[512];
+    char sig[2048];
     weir_job_state_signature(&r->spec, sig, sizeof sig);
     if (m.signature[0] && strcmp(m.signature, sig) != 0) {
         snprintf(err, err_cap,

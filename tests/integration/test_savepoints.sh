@@ -43,6 +43,16 @@ t_windowdiff "$T_TMP/exp.csv" "$T_TMP/out/sliding/results" || t_fail "case 2: re
 printf 'ts,key\n2000,k\n' >"$T_TMP/exp_late.csv"
 t_windowdiff rows "$T_TMP/exp_late.csv" "$T_TMP/out/sliding/late" || t_fail "case 2: 2000 must be late exactly once"
 
+# Restored again from savepoint 1 into the same directory, which now holds
+# what came after it: the output would repeat, so the deployment fails.
+again=$(s_submit "$T_JOBFILE" --from-savepoint "$sp")
+for i in $(seq 1 50); do
+    t_weir status "$again" | grep -q "^state: *FAILED" && break
+    sleep 0.1
+done
+t_weir status "$again" | grep -q "written after checkpoint 1" ||
+    t_fail "restoring an old savepoint over newer output was not refused: $(t_weir status "$again" | head -n 6)"
+
 # A savepoint holds state of one shape: another window is refused, naming both.
 sed -e 's/size: 10000, slide: 5000/size: 20000, slide: 5000/' "$T_JOBFILE" >"$T_TMP/jobs/other_window.yaml"
 t_weir submit "$T_TMP/jobs/other_window.yaml" --from-savepoint "$sp" >/dev/null 2>"$T_TMP/e0" &&
@@ -111,6 +121,7 @@ t_log "generator: $(($(wc -l <"$T_TMP/gw.csv") - 1)) windows, equal with a stop 
 
 # --- two savepoints asked at once: never the same id reported twice -----
 t_job ck/sp_gen gen_two
+sed -i 's/rate: 20000/rate: 5000/' "$T_JOBFILE" # runs 12 s: long enough for both
 two=$(s_submit "$T_JOBFILE")
 sleep 0.5
 t_weir savepoint "$two" >"$T_TMP/spa" 2>"$T_TMP/spa.err" &

@@ -885,8 +885,14 @@ static void settling_keeps_the_new_attempts_parts(void)
     (void)name;
     /* Restored from another job: all its attempts' parts go, ours stay. */
     s_put(d, n1, "a\n");
-    CU_ASSERT_EQUAL(weir_filesink_settle(d, 1, 0, "job-7", "job-8", 1, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(weir_filesink_settle(d, 1, 3, "job-7", "job-8", 1, err, sizeof err), 0);
     CU_ASSERT_TRUE(s_dir_is(d, other, s_fin(0, 3), NULL));
+    /* Another job restored from checkpoint 2 would write part 3's rows
+     * again: refused, nothing touched. From 3 it is fine. */
+    CU_ASSERT_EQUAL(weir_filesink_settle(d, 1, 2, "job-7", "job-9", 1, err, sizeof err), -EEXIST);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "written after checkpoint 2"));
+    CU_ASSERT_TRUE(s_dir_is(d, other, s_fin(0, 3), NULL));
+    CU_ASSERT_EQUAL(weir_filesink_settle(d, 1, 3, "job-7", "job-9", 1, err, sizeof err), 0);
 }
 
 void test_filesink_register(void)

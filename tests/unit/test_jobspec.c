@@ -1256,6 +1256,10 @@ static void features_not_built_yet_are_refused_for_running(void)
                                   WEIR_JOBSPEC_RUNNABLE),
                     WEIR_EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "at most 3s"));
+    CU_ASSERT_EQUAL(s_parse_flags(SOURCE WINDOW "heartbeat: {timeout: 501ms}\n" SINK,
+                                  WEIR_JOBSPEC_RUNNABLE),
+                    WEIR_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s_err, "shorter than two heartbeats"));
     /* Restart strategies run. */
     CU_ASSERT_EQUAL(s_parse_flags(SOURCE WINDOW "restart: {strategy: fixed, delay: 1s}\n" SINK,
                                   WEIR_JOBSPEC_RUNNABLE),
