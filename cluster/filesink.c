@@ -592,12 +592,14 @@ int weir_filesink_settle(const char *dir, uint32_t n_tasks, uint64_t restored_ck
         if (after == e->d_name + 5 || k > UINT32_MAX ||
             !s_match_part(e->d_name, "", (uint32_t)k, ".csv", &id) || id <= restored_ck)
             continue;
+        char name[WEIR_FILESINK_NAME_MAX];
+        snprintf(name, sizeof name, "%s", e->d_name); /* e goes with closedir */
         closedir(dd);
         return s_fail(err, err_cap, -EEXIST,
                       "%s/%s was written after checkpoint %llu: restoring it here would write "
                       "those rows again; remove the parts after it or choose another output "
                       "directory",
-                      dir, e->d_name, (unsigned long long)restored_ck);
+                      dir, name, (unsigned long long)restored_ck);
     }
     if (dd)
         closedir(dd);
